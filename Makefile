@@ -1,0 +1,63 @@
+# The two commands a reader needs: `make book` and `make test` (see README.md).
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export PYTHONHASHSEED := 0
+export MPLBACKEND := Agg
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+# Keep Jupyter's state inside the project, so nothing from the home directory leaks in.
+export JUPYTER_CONFIG_DIR := $(CURDIR)/$(VENV)/etc/jupyter-config
+export IPYTHONDIR := $(CURDIR)/$(VENV)/etc/ipython
+export JUPYTER_DATA_DIR := $(CURDIR)/$(VENV)/share/jupyter
+JB := $(BIN)/jupyter-book build -W -n --keep-going .
+
+.PHONY: help setup book test lint unit notebooks build-strict book-tests lab clean
+
+help:
+	@echo "make book   build the HTML book into _build/html (sets up .venv first)"
+	@echo "make test   unit tests, every notebook under nbval, strict build, tests of the built book"
+	@echo "make lab    open the notebooks in JupyterLab"
+	@echo "make clean  remove everything the commands above create"
+
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q -r requirements-dev.txt -e . 2>&1 | { grep -v "is ignored: it is neither" || true; }
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3" >/dev/null
+	touch $@
+
+setup: $(STAMP)
+
+book: setup
+	$(JB) 2>&1 | tee _build.log
+	@echo; echo "Book built: open file://$(CURDIR)/_build/html/index.html"
+
+lint: setup
+	$(BIN)/ruff check src tests
+
+unit: setup
+	$(BIN)/pytest -q tests/unit
+
+notebooks: setup
+	$(BIN)/pytest -q --nbval-lax --nbval-current-env -p no:randomly chapters
+
+# A clean execution cache, so the strict build executes every notebook against today's helpers.
+build-strict: setup
+	rm -rf _build/.jupyter_cache _build/jupyter_execute
+	$(JB) 2>&1 | tee _build.log
+
+book-tests: setup
+	$(BIN)/pytest -q tests/book
+
+test: lint unit notebooks build-strict book-tests
+
+lab: setup
+	$(BIN)/jupyter lab chapters/
+
+clean:
+	rm -rf $(VENV) _build _build.log .pytest_cache .ruff_cache .hypothesis src/*.egg-info
+	find . -name __pycache__ -prune -exec rm -rf {} +

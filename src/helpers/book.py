@@ -1,0 +1,85 @@
+"""Book plumbing: glue measured numbers into the prose, and check readers' exercise answers.
+
+:func:`glue` wraps ``myst_nb.glue`` so a notebook also runs where myst-nb is missing
+(Colab); :func:`check_exercise` is the checker behind every coding exercise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import torch
+
+
+def glue(name: str, value: Any, display: bool = False) -> Any:
+    """Record ``value`` under ``name`` for ``{glue:text}`` in the prose; return ``value``.
+
+    Plain Python numbers are glued, so a tensor or NumPy scalar becomes a ``float``/``int``.
+    """
+    if hasattr(value, "item") and getattr(value, "size", 1) in (1, ()) or isinstance(value, torch.Tensor):
+        value = value.item()
+    try:
+        from myst_nb import glue as myst_glue
+    except ImportError:  # e.g. on Colab: show the value instead
+        print(f"{name} = {value}")
+        return value
+    myst_glue(name, value, display=display)
+    return value
+
+
+def _same(a: Any, b: Any, atol: float) -> bool:
+    if isinstance(a, torch.Tensor) or isinstance(b, torch.Tensor):
+        a, b = torch.as_tensor(a), torch.as_tensor(b)
+        return a.shape == b.shape and torch.allclose(a.double(), b.double(), atol=atol, rtol=0)
+    if isinstance(a, float) or isinstance(b, float):
+        return abs(float(a) - float(b)) <= atol
+    return a == b
+
+
+def check_exercise(
+    answer: Any,
+    reference: Any,
+    cases: Sequence[tuple] = (),
+    atol: float = 1e-6,
+    hint: str = "",
+) -> bool:
+    """Tell the reader whether ``answer`` is right; return ``True`` when it is.
+
+    ``answer`` is either a value (compared with ``reference``) or a function (called on
+    every argument tuple in ``cases`` and compared with ``reference`` on the same). An
+    answer left as ``None`` is reported as not attempted.
+    """
+    if answer is None:
+        print("Not attempted yet: replace None with your answer and run this cell again.")
+        return False
+    if callable(reference):
+        if not callable(answer):
+            print("Expected a function.")
+            return False
+        if not cases:
+            raise ValueError("cases must hold at least one argument tuple when checking a function")
+        for args in cases:
+            try:
+                got = answer(*args)
+            except Exception as exc:  # the reader's code failed: say so instead of raising
+                print(f"Your function raised {type(exc).__name__}: {exc}")
+                return False
+            if not _same(got, reference(*args), atol):
+                print(f"Not quite: wrong result for an input of shape {_shape(args)}. {hint}".strip())
+                return False
+    elif not _same(answer, reference, atol):
+        print(f"Not quite. {hint}".strip())
+        return False
+    print("Correct!")
+    return True
+
+
+def _shape(args: tuple) -> str:
+    return ", ".join(str(tuple(a.shape)) if isinstance(a, torch.Tensor) else repr(a) for a in args)
+
+
+def run_quietly(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Call ``fn`` with gradients off (for the sweeps that only measure)."""
+    with torch.no_grad():
+        return fn(*args, **kwargs)

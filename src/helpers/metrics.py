@@ -1,0 +1,159 @@
+"""Invariance and equivariance errors, and shift-consistency of classifiers.
+
+Every function sweeps a set of shifts in one batched call: the input is shifted by all
+offsets at once (:func:`helpers.shifts.shift_all`), the stack is flattened into one batch
+and sent through ``f`` (in chunks of ``chunk_size`` samples to bound memory).
+
+``f`` maps a batch ``(N, ...)`` to a batch ``(N, ...)``. Used from chapter 1 on; the
+classifier metrics (:func:`predict_over_shifts`, :func:`consistency`,
+:func:`change_rate`) from chapter 3 on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import torch
+
+from helpers._checks import check_int, check_tensor
+from helpers.shifts import Offset, _check_offsets, shift_all
+
+Batched = Callable[[torch.Tensor], torch.Tensor]
+
+
+def apply_batched(f: Batched, stack: torch.Tensor, chunk_size: int | None = None) -> torch.Tensor:
+    """Apply ``f`` to a ``(S, B, ...)`` stack as one ``(S*B, ...)`` batch; return ``(S, B, ...)``."""
+    s, b = stack.shape[:2]
+    flat = stack.reshape(s * b, *stack.shape[2:])
+    if chunk_size is None or chunk_size >= flat.shape[0]:
+        out = f(flat)
+    else:
+        chunk_size = check_int("chunk_size", chunk_size, minimum=1)
+        out = torch.cat([f(part) for part in flat.split(chunk_size)])
+    return out.reshape(s, b, *out.shape[1:])
+
+
+def _norm_per_shift(t: torch.Tensor) -> torch.Tensor:
+    return t.reshape(t.shape[0], -1).norm(dim=1)
+
+
+def equivariance_gap(
+    f: Batched,
+    x: torch.Tensor,
+    offsets: Sequence[Offset],
+    mode: str = "circular",
+    stride: int = 1,
+    chunk_size: int | None = None,
+) -> torch.Tensor:
+    """``f(T_d x) - T_{d/stride} f(x)`` for every offset ``d``: shape ``(S, *f(x).shape)``.
+
+    With ``stride > 1`` an offset that is not a multiple of the stride has no exact
+    output shift; the gap is then taken against the nearer of ``floor(d/stride)`` and
+    ``ceil(d/stride)`` (whichever is smaller), so a nonzero gap is never an artefact of
+    rounding the wrong way.
+    """
+    x = check_tensor("x", x, min_dim=2)
+    stride = check_int("stride", stride, minimum=1)
+    table = _check_offsets(offsets)
+    fx = f(x)
+    f_shifted = apply_batched(f, shift_all(x, table, mode), chunk_size)
+    if mode == "crop":
+        if stride != 1:
+            raise ValueError("stride must be 1 for mode='crop'")
+        return f_shifted - shift_all(fx, table, mode, margin=int(table.abs().max()))
+    lo = torch.div(table, stride, rounding_mode="floor")
+    gap = f_shifted - shift_all(fx, lo, mode)
+    if stride > 1:
+        hi = -torch.div(-table, stride, rounding_mode="floor")
+        gap_hi = f_shifted - shift_all(fx, hi, mode)
+        use_hi = _norm_per_shift(gap_hi) < _norm_per_shift(gap)
+        gap = torch.where(use_hi.view(-1, *[1] * (gap.dim() - 1)), gap_hi, gap)
+    return gap
+
+
+def equivariance_error(
+    f: Batched,
+    x: torch.Tensor,
+    offsets: Sequence[Offset],
+    mode: str = "circular",
+    stride: int = 1,
+    chunk_size: int | None = None,
+) -> torch.Tensor:
+    """Relative equivariance error per offset: ``||f(T x) - T' f(x)|| / ||f(x)||``, shape ``(S,)``."""
+    gap = equivariance_gap(f, x, offsets, mode=mode, stride=stride, chunk_size=chunk_size)
+    scale = f(x).norm().clamp_min(1e-12)
+    return _norm_per_shift(gap) / scale
+
+
+def invariance_error(
+    f: Batched,
+    x: torch.Tensor,
+    offsets: Sequence[Offset],
+    mode: str = "circular",
+    chunk_size: int | None = None,
+) -> torch.Tensor:
+    """Relative invariance error per offset: ``||f(T x) - f(x)|| / ||f(x)||``, shape ``(S,)``.
+
+    For ``mode="crop"`` the reference is the unshifted crop (offset 0, same margin).
+    """
+    x = check_tensor("x", x, min_dim=2)
+    table = _check_offsets(offsets)
+    margin = int(table.abs().max()) if mode == "crop" else None
+    stack = shift_all(x, torch.cat([torch.zeros_like(table[:1]), table]), mode, margin=margin)
+    out = apply_batched(f, stack, chunk_size)
+    reference, shifted = out[:1], out[1:]
+    return _norm_per_shift(shifted - reference) / reference.norm().clamp_min(1e-12)
+
+
+@torch.no_grad()
+def predict_over_shifts(
+    model: Batched,
+    x: torch.Tensor,
+    offsets: Sequence[Offset],
+    mode: str = "circular",
+    margin: int | None = None,
+    chunk_size: int = 2048,
+) -> torch.Tensor:
+    """Model outputs for every shift of every input: shape ``(S, B, ...)``, one batched sweep."""
+    x = check_tensor("x", x, min_dim=2)
+    return apply_batched(model, shift_all(x, offsets, mode, margin=margin), chunk_size)
+
+
+def consistency(labels: torch.Tensor, n_pairs: int = 1, seed: int = 0) -> float:
+    """Zhang's consistency: how often two random shifts of one image get the same label.
+
+    ``labels`` has shape ``(S, B)`` (one predicted class per shift and image, e.g. the
+    argmax of :func:`predict_over_shifts`). For every image ``n_pairs`` pairs of distinct
+    shifts are drawn with a seeded generator; returns the fraction of pairs that agree.
+    """
+    labels = check_tensor("labels", labels, min_dim=2)
+    if labels.shape[0] < 2:
+        raise ValueError(f"labels must hold at least 2 shifts, got shape {tuple(labels.shape)}")
+    n_pairs = check_int("n_pairs", n_pairs, minimum=1)
+    g = torch.Generator().manual_seed(seed)
+    s, b = labels.shape[:2]
+    first = torch.randint(s, (n_pairs, b), generator=g)
+    second = (first + torch.randint(1, s, (n_pairs, b), generator=g)) % s
+    cols = torch.arange(b).expand(n_pairs, b)
+    agree = labels.cpu()[first, cols] == labels.cpu()[second, cols]
+    return agree.float().mean().item()
+
+
+def change_rate(labels: torch.Tensor, offsets: Sequence[Offset], step: int = 1) -> float:
+    """P(top-1 changes) between shifts that differ by ``step`` pixels along one axis.
+
+    ``labels`` is ``(S, B)`` for the ``offsets`` it was computed on; every pair of offsets
+    at distance exactly ``step`` (one axis, the others equal) counts, for every image.
+    """
+    labels = check_tensor("labels", labels, min_dim=2)
+    table = _check_offsets(offsets)
+    if table.shape[0] != labels.shape[0]:
+        raise ValueError(f"labels has {labels.shape[0]} shifts but offsets has {table.shape[0]}")
+    step = check_int("step", step, minimum=1)
+    diff = (table[:, None, :] - table[None, :, :]).abs()
+    neighbours = (diff.sum(-1) == step) & ((diff == step).sum(-1) == 1)
+    i, j = torch.nonzero(torch.triu(neighbours), as_tuple=True)
+    if i.numel() == 0:
+        raise ValueError(f"offsets contain no pair of shifts {step} pixel(s) apart")
+    labels = labels.cpu()
+    return (labels[i] != labels[j]).float().mean().item()
