@@ -6,14 +6,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import torch
 
 
-def glue(name: str, value: Any, display: bool = False) -> Any:
-    """Record ``value`` under ``name`` for ``{glue:text}`` in the prose; return ``value``.
+def glue(name: str, value: Any, display: bool = False) -> None:
+    """Record ``value`` under ``name`` for ``{glue:text}`` in the prose.
 
     Plain Python numbers are glued, so a tensor or NumPy scalar becomes a ``float``/``int``.
     """
@@ -23,9 +23,8 @@ def glue(name: str, value: Any, display: bool = False) -> Any:
         from myst_nb import glue as myst_glue
     except ImportError:  # e.g. on Colab: show the value instead
         print(f"{name} = {value}")
-        return value
+        return
     myst_glue(name, value, display=display)
-    return value
 
 
 def _same(a: Any, b: Any, atol: float) -> bool:
@@ -79,7 +78,15 @@ def _shape(args: tuple) -> str:
     return ", ".join(str(tuple(a.shape)) if isinstance(a, torch.Tensor) else repr(a) for a in args)
 
 
-def run_quietly(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """Call ``fn`` with gradients off (for the sweeps that only measure)."""
-    with torch.no_grad():
-        return fn(*args, **kwargs)
+def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], floatfmt: str = ".3g"):
+    """A Markdown table (rendered by Jupyter and by the HTML book) from headers and rows."""
+    if any(len(r) != len(headers) for r in rows):
+        raise ValueError(f"rows must each have {len(headers)} entries, as headers has")
+    from IPython.display import Markdown
+
+    def cell(v: Any) -> str:
+        return format(v, floatfmt) if isinstance(v, float) else str(v)
+
+    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    lines += ["| " + " | ".join(cell(v) for v in r) + " |" for r in rows]
+    return Markdown("\n".join(lines))

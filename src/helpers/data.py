@@ -71,8 +71,14 @@ def place_on_canvas(images: torch.Tensor, positions: torch.Tensor, canvas_size: 
     if positions.shape != (n, 2):
         raise ValueError(f"positions must have shape ({n}, 2), got {tuple(positions.shape)}")
     positions = positions.long()
-    if (positions < 0).any() or (positions[:, 0] + h > canvas_size).any() or (positions[:, 1] + w > canvas_size).any():
-        raise ValueError(f"positions must keep every {h}x{w} image inside a {canvas_size}x{canvas_size} canvas")
+    if (
+        (positions < 0).any()
+        or (positions[:, 0] + h > canvas_size).any()
+        or (positions[:, 1] + w > canvas_size).any()
+    ):
+        raise ValueError(
+            f"positions must keep every {h}x{w} image inside a {canvas_size}x{canvas_size} canvas"
+        )
     canvas = images.new_zeros(n, c, canvas_size, canvas_size)
     rows = positions[:, :1] + torch.arange(h)  # (n, h)
     cols = positions[:, 1:] + torch.arange(w)  # (n, w)
@@ -119,5 +125,7 @@ def digits_on_canvas(
     else:
         if len(positions) != 2:
             raise ValueError(f"positions must be (row, col), got {positions!r}")
-        pos = torch.tensor([[check_int("positions[0]", positions[0]), check_int("positions[1]", positions[1])]]).expand(n, 2)
+        pos = torch.tensor(
+            [[check_int("positions[0]", positions[0]), check_int("positions[1]", positions[1])]]
+        ).expand(n, 2)
     return Digits(place_on_canvas(images, pos, canvas_size), labels, pos.clone())

@@ -62,8 +62,14 @@ class SmallCNN(nn.Module):
         for width in widths:
             stride = 2 if downsample == "stride" else 1
             layers.append(
-                nn.Conv2d(channels, width, kernel_size, stride=stride, padding=pad,
-                          padding_mode="zeros" if padding == "valid" else padding)
+                nn.Conv2d(
+                    channels,
+                    width,
+                    kernel_size,
+                    stride=stride,
+                    padding=pad,
+                    padding_mode="zeros" if padding == "valid" else padding,
+                )
             )
             layers.append(nn.ReLU())
             if size is not None:

@@ -31,7 +31,9 @@ def show_images(
     n = len(images)
     ncols = ncols or n
     nrows = -(-n // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + (0.4 if suptitle else 0)), squeeze=False)
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(size * ncols, size * nrows + (0.4 if suptitle else 0)), squeeze=False
+    )
     for k, ax in enumerate(axes.flat):
         ax.axis("off")
         if k >= n:
@@ -62,13 +64,14 @@ def plot_signals(
         fig, ax = plt.subplots(figsize=(7, 0.8 + 0.7 * len(signals)))
     else:
         fig = ax.figure
-    for row, (sig, label) in enumerate(zip(signals, labels, strict=True)):
-        sig = _np(sig).ravel()
-        base = -2.0 * row
+    arrays = [_np(sig).ravel() for sig in signals]
+    spacing = 1.3 * max(float(np.abs(a).max()) for a in arrays) or 1.0
+    for row, (sig, label) in enumerate(zip(arrays, labels, strict=True)):
+        base = -spacing * row
         ax.vlines(np.arange(len(sig)), base, base + sig, color=f"C{row}")
         ax.plot(np.arange(len(sig)), base + sig, "o", color=f"C{row}", ms=4)
         ax.axhline(base, color="0.8", lw=0.8, zorder=0)
-        ax.text(-0.8, base + 0.3, label, ha="right", va="center", fontsize=9)
+        ax.text(-0.8, base + 0.25 * spacing, label, ha="right", va="center", fontsize=9)
     ax.set_yticks([])
     ax.set_xlabel("sample index")
     if title:

@@ -63,7 +63,9 @@ def test_colab_cell_is_identical_everywhere_and_points_at_the_repository():
     for path in NOTEBOOKS:
         cell = _load(path)["cells"][0]
         assert cell["cell_type"] == "code", f"{path.name}: first cell must be the Colab cell"
-        assert "remove-cell" in cell.get("metadata", {}).get("tags", []), f"{path.name}: Colab cell not hidden"
+        assert "remove-cell" in cell.get("metadata", {}).get("tags", []), (
+            f"{path.name}: Colab cell not hidden"
+        )
         first_cells[path.name] = _source(cell)
     assert len(set(first_cells.values())) == 1, f"Colab cells differ: {sorted(first_cells)}"
     cell = next(iter(first_cells.values()))

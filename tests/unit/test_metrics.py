@@ -50,10 +50,12 @@ def test_batched_errors_equal_naive_loops():
     table = all_offsets_2d(2)
     with torch.no_grad():
         batched = equivariance_error(ZERO_CONV, x, table, mode="zero", chunk_size=7)
-        naive = torch.stack([
-            (ZERO_CONV(shift(x, d, "zero")) - shift(ZERO_CONV(x), d, "zero")).norm() / ZERO_CONV(x).norm()
-            for d in table
-        ])
+        naive = torch.stack(
+            [
+                (ZERO_CONV(shift(x, d, "zero")) - shift(ZERO_CONV(x), d, "zero")).norm() / ZERO_CONV(x).norm()
+                for d in table
+            ]
+        )
         assert torch.allclose(batched, naive, atol=1e-6)
         pooled = nn.Sequential(ZERO_CONV, nn.AdaptiveAvgPool2d(1))
         inv = invariance_error(pooled, x, table)

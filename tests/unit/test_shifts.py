@@ -44,8 +44,13 @@ def test_shift_matches_definition(n, d, seed):
 
 
 @settings(max_examples=40, deadline=None)
-@given(n=st.integers(5, 16), k=st.integers(1, 5), dy=st.integers(-6, 6), dx=st.integers(-6, 6),
-       seed=st.integers(0, 1000))
+@given(
+    n=st.integers(5, 16),
+    k=st.integers(1, 5),
+    dy=st.integers(-6, 6),
+    dx=st.integers(-6, 6),
+    seed=st.integers(0, 1000),
+)
 def test_circular_shift_commutes_with_circular_convolution(n, k, dy, dx, seed):
     g = torch.Generator().manual_seed(seed)
     x, w = torch.randn(1, 2, n, n, generator=g), torch.randn(3, 2, k, k, generator=g)
