@@ -21,7 +21,7 @@ def seed_everything(seed: int) -> torch.Generator:
     """Seed Python, NumPy and torch (CPU and CUDA); return a torch generator with that seed."""
     seed = check_int("seed", seed, minimum=0)
     random.seed(seed)
-    np.random.seed(seed)
+    np.random.seed(seed)  # noqa: NPY002 - readers may use the legacy global generator
     torch.manual_seed(seed)
     return torch.Generator().manual_seed(seed)
 

@@ -38,7 +38,7 @@ def shift_explorer(
         with out:
             out.clear_output(wait=True)
             fig, axes = plt.subplots(1, len(panels), figsize=(3 * len(panels), 3), squeeze=False)
-            for ax, (title, panel) in zip(axes[0], panels.items()):
+            for ax, (title, panel) in zip(axes[0], panels.items(), strict=True):
                 ax.imshow(panel.detach().cpu(), cmap="gray", interpolation="nearest")
                 ax.set_title(title, fontsize=9)
                 ax.axis("off")
