@@ -1,7 +1,9 @@
-"""Interactive explorers (ipywidgets) for the live notebook.
+"""Interactive figures: live ipywidgets explorers, and kernel-free frame sliders.
 
-Each explorer has a static figure beside it in the chapter, so the HTML book makes the
-same point without a kernel. Chapter 1 uses :func:`shift_explorer`.
+An ipywidgets explorer needs a running kernel; beside each one a chapter shows a
+:class:`FrameSlider` of precomputed frames, which works in the static HTML book too.
+Chapter 1 uses :func:`shift_explorer` and :func:`frame_slider`; chapter 5 uses
+:func:`frame_slider`.
 """
 
 from __future__ import annotations
@@ -52,3 +54,62 @@ def shift_explorer(
         mode=widgets.Dropdown(options=list(MODES), value="circular", description="shift"),
     )
     return widgets.VBox([controls, out])
+
+
+class FrameSlider:
+    """A kernel-free interactive figure: precomputed frames behind an HTML range slider.
+
+    The frames are PNG images embedded in the notebook output with a few lines of inline
+    JavaScript, so the slider works in the static HTML book and in Jupyter alike, with no
+    kernel. Build one with :func:`frame_slider`.
+    """
+
+    def __init__(self, frames: list[bytes], labels: list[str], title: str, alt: str) -> None:
+        if not frames or len(frames) != len(labels):
+            raise ValueError("frames must be non-empty and match labels one to one")
+        self.frames, self.labels, self.title, self.alt = frames, labels, title, alt
+
+    def _repr_html_(self) -> str:
+        import base64
+        import hashlib
+        import html
+        import json
+
+        key = "fs-" + hashlib.sha1(b"".join(self.frames)).hexdigest()[:10]
+        sources = [f"data:image/png;base64,{base64.b64encode(f).decode()}" for f in self.frames]
+        last = len(self.frames) - 1
+        return f"""
+<figure class="frame-slider" id="{key}">
+  <img src="{sources[0]}" alt="{html.escape(self.alt)}" style="max-width:100%">
+  <figcaption>
+    <label for="{key}-range">{html.escape(self.title)}</label>
+    <input type="range" id="{key}-range" min="0" max="{last}" value="0" step="1" style="width:60%">
+    <output for="{key}-range">{html.escape(self.labels[0])}</output>
+  </figcaption>
+  <script>
+  (function() {{
+    var root = document.getElementById("{key}");
+    var frames = {json.dumps(sources)}, labels = {json.dumps(self.labels)};
+    var input = root.querySelector("input"), img = root.querySelector("img"), out = root.querySelector("output");
+    input.addEventListener("input", function() {{
+      img.src = frames[input.value]; out.textContent = labels[input.value];
+    }});
+  }})();
+  </script>
+</figure>"""
+
+
+def frame_slider(figures: list, labels: list[str], title: str, alt: str, dpi: int = 80) -> FrameSlider:
+    """Render matplotlib figures (closed afterwards) into a :class:`FrameSlider`.
+
+    ``title`` labels the slider; ``alt`` describes the figure for screen readers.
+    """
+    import io
+
+    frames = []
+    for fig in figures:
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight", metadata={"Software": None})
+        plt.close(fig)
+        frames.append(buffer.getvalue())
+    return FrameSlider(frames, list(labels), title, alt)
