@@ -16,12 +16,13 @@ export IPYTHONDIR := $(CURDIR)/$(VENV)/etc/ipython
 export JUPYTER_DATA_DIR := $(CURDIR)/$(VENV)/share/jupyter
 JB := $(BIN)/jupyter-book build -W -n --keep-going .
 
-.PHONY: help setup book test lint unit notebooks build-strict book-tests lab clean
+.PHONY: help setup book test lint unit notebooks build-strict book-tests bench lab clean
 
 help:
 	@echo "make book   build the HTML book into _build/html (sets up .venv first)"
 	@echo "make test   unit tests, every notebook under nbval, strict build, tests of the built book"
 	@echo "make lab    open the notebooks in JupyterLab"
+	@echo "make bench  time every notebook in a fresh kernel (bench/results.md)"
 	@echo "make clean  remove everything the commands above create"
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
@@ -37,7 +38,7 @@ book: setup
 	@echo; echo "Book built: open file://$(CURDIR)/_build/html/index.html"
 
 lint: setup
-	$(BIN)/ruff check src tests
+	$(BIN)/ruff check src tests bench _ext
 
 unit: setup
 	$(BIN)/pytest -q tests/unit
@@ -54,6 +55,9 @@ book-tests: setup
 	$(BIN)/pytest -q tests/book
 
 test: lint unit notebooks build-strict book-tests
+
+bench: setup
+	$(BIN)/python bench/bench.py
 
 lab: setup
 	$(BIN)/jupyter lab chapters/
