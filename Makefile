@@ -16,13 +16,14 @@ export IPYTHONDIR := $(CURDIR)/$(VENV)/etc/ipython
 export JUPYTER_DATA_DIR := $(CURDIR)/$(VENV)/share/jupyter
 JB := $(BIN)/jupyter-book build -W -n --keep-going .
 
-.PHONY: help setup book test lint unit notebooks build-strict book-tests bench lab clean
+.PHONY: help setup book test lint unit notebooks build-strict book-tests bench scale lab clean
 
 help:
 	@echo "make book   build the HTML book into _build/html (sets up .venv first)"
 	@echo "make test   unit tests, every notebook under nbval, strict build, tests of the built book"
 	@echo "make lab    open the notebooks in JupyterLab"
 	@echo "make bench  time every notebook in a fresh kernel (bench/results.md)"
+	@echo "make scale NB=03_pooling_and_receptive_fields PARAMS='-p EPOCHS 20'  run a chapter bigger"
 	@echo "make clean  remove everything the commands above create"
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
@@ -58,6 +59,13 @@ test: lint unit notebooks build-strict book-tests
 
 bench: setup
 	$(BIN)/python bench/bench.py
+
+# Run one chapter with larger settings (its `parameters` cell lists them); output in _build/scaled/.
+scale: setup
+	@test -n "$(NB)" || { echo "usage: make scale NB=<chapter name> PARAMS='-p NAME VALUE ...'"; exit 2; }
+	mkdir -p _build/scaled
+	cd chapters && ../$(BIN)/papermill --cwd . $(NB).ipynb ../_build/scaled/$(NB).ipynb $(PARAMS)
+	@echo "Executed notebook: _build/scaled/$(NB).ipynb"
 
 lab: setup
 	$(BIN)/jupyter lab chapters/

@@ -89,3 +89,13 @@ def test_no_machine_specific_paths():
     machine = str(ROOT.parent) + "/"
     for path in [*NOTEBOOKS, *(ROOT / "src").rglob("*.py"), ROOT / "_config.yml", ROOT / "README.md"]:
         assert machine not in path.read_text(), f"{path} holds {machine}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_training_notebooks_have_a_parameters_cell(path):
+    cells = _load(path)["cells"]
+    trains = any(re.search(r"\btrain\(", _source(c)) for c in cells if c["cell_type"] == "code")
+    tagged = [c for c in cells if "parameters" in c.get("metadata", {}).get("tags", [])]
+    if trains:
+        assert len(tagged) == 1, f"{path.name} trains networks: it needs one cell tagged 'parameters' (papermill)"
+        assert re.search(r"^SEEDS\s*=", _source(tagged[0]), re.M), f"{path.name}: the parameters cell sets SEEDS"
