@@ -129,3 +129,120 @@ def digits_on_canvas(
             [[check_int("positions[0]", positions[0]), check_int("positions[1]", positions[1])]]
         ).expand(n, 2)
     return Digits(place_on_canvas(images, pos, canvas_size), labels, pos.clone())
+
+
+# --- Chapter 5: a patch in one of two corners, and Kayhan & van Gemert's Red-Green boxes ---
+
+
+def corner_patches(
+    n_pairs: int, image_size: int = 32, patch_size: int = 8, margin: int = 0, seed: int = 0
+) -> Digits:
+    """Pairs of images holding the *same* random patch top-left (label 0) or bottom-right (label 1).
+
+    Chapter 5 uses them for Kayhan & van Gemert's single-filter experiment. Image ``i``
+    and image ``i + n_pairs`` share one patch (values uniform in [0, 1], seeded) on a zero
+    background, so the patch content says nothing about the label: only its location does.
+    ``margin`` keeps the patch that many pixels away from the image border. Returns the
+    container of :func:`digits_on_canvas` (images ``(2 n_pairs, 1, H, W)``, labels, top-left
+    positions).
+    """
+    n_pairs = check_int("n_pairs", n_pairs, minimum=1)
+    image_size = check_int("image_size", image_size, minimum=2)
+    patch_size = check_int("patch_size", patch_size, minimum=1)
+    margin = check_int("margin", margin, minimum=0)
+    far = image_size - patch_size - margin
+    if far <= margin:
+        raise ValueError(
+            f"patch_size={patch_size} and margin={margin} leave no room for two distinct corners "
+            f"in a {image_size}x{image_size} image"
+        )
+    g = torch.Generator().manual_seed(check_int("seed", seed, minimum=0))
+    patches = torch.rand(n_pairs, 1, patch_size, patch_size, generator=g)
+    positions = torch.tensor([[margin, margin]] * n_pairs + [[far, far]] * n_pairs)
+    images = place_on_canvas(patches.repeat(2, 1, 1, 1), positions, image_size)
+    labels = torch.cat([torch.zeros(n_pairs, dtype=torch.long), torch.ones(n_pairs, dtype=torch.long)])
+    return Digits(images, labels, positions)
+
+
+@dataclass
+class RedGreen:
+    """Red-Green images ``(N, 3, H, W)``, labels ``(N,)`` and the top-left ``(row, col)`` of each box.
+
+    Label 0: the red box is left of the green one; label 1: green is left of red.
+    """
+
+    images: torch.Tensor
+    labels: torch.Tensor
+    red: torch.Tensor
+    green: torch.Tensor
+
+    def __len__(self) -> int:
+        return self.labels.shape[0]
+
+    def to(self, device: torch.device | str) -> RedGreen:
+        return RedGreen(*(t.to(device) for t in (self.images, self.labels, self.red, self.green)))
+
+
+def red_green(
+    n: int,
+    image_size: int = 32,
+    box_size: int = 4,
+    rows: tuple[int, int] = (7, 23),
+    jitter: int = 4,
+    max_gap: int = 6,
+    swapped: bool = False,
+    seed: int = 0,
+) -> RedGreen:
+    """Kayhan & van Gemert's Red-Green data (chapter 5): the class is the left-right order of two boxes.
+
+    Each image holds a red box (channel 0) and a green box (channel 1) of ``box_size``
+    pixels on black; label 0 puts red on the left, label 1 green (labels alternate 0, 1).
+    Each box's row is its class's centre row plus a uniform jitter in ``[-jitter, jitter]``;
+    the centre rows are ``rows = (class 0, class 1)``, so in the training arrangement the
+    height of the boxes also gives the class away: a shortcut. ``swapped=True`` exchanges
+    the two centre rows. With the same ``seed`` the swapped set holds the same layouts as
+    the unswapped one, moved vertically by ``rows[1] - rows[0]``.
+
+    The left box starts in the left half; the gap between the boxes is 1 to ``max_gap + 1``
+    pixels. (The paper lets the gap grow up to the image width; a small gap lets the small
+    networks of chapter 5 see both boxes at once.)
+    """
+    n = check_int("n", n, minimum=1)
+    image_size = check_int("image_size", image_size, minimum=4)
+    box_size = check_int("box_size", box_size, minimum=1)
+    jitter = check_int("jitter", jitter, minimum=0)
+    max_gap = check_int("max_gap", max_gap, minimum=0)
+    if len(rows) != 2:
+        raise ValueError(f"rows must be (class 0 row, class 1 row), got {rows!r}")
+    top, bottom = (check_int(f"rows[{i}]", r) for i, r in enumerate(rows))
+    for r in (top, bottom):
+        if r - jitter < 0 or r + jitter + box_size > image_size:
+            raise ValueError(
+                f"rows={rows!r} with jitter={jitter} puts boxes outside a {image_size}-pixel image"
+            )
+    left_room = image_size // 2 - box_size
+    if left_room < 1 or left_room + 2 * box_size + max_gap + 1 > image_size:
+        raise ValueError(f"box_size={box_size} and max_gap={max_gap} do not fit a {image_size}-pixel image")
+    g = torch.Generator().manual_seed(check_int("seed", seed, minimum=0))
+    labels = torch.arange(n) % 2
+    left_col = torch.randint(0, left_room, (n,), generator=g)
+    right_col = left_col + box_size + 1 + torch.randint(0, max_gap + 1, (n,), generator=g)
+    centre = torch.where(labels == 0, top, bottom)
+    if swapped:
+        centre = top + bottom - centre
+    left_row = centre + torch.randint(-jitter, jitter + 1, (n,), generator=g)
+    right_row = centre + torch.randint(-jitter, jitter + 1, (n,), generator=g)
+    left = torch.stack([left_row, left_col], 1)
+    right = torch.stack([right_row, right_col], 1)
+    red = torch.where((labels == 0)[:, None], left, right)
+    green = torch.where((labels == 0)[:, None], right, left)
+    box = torch.ones(n, 1, box_size, box_size)
+    images = torch.cat(
+        [
+            place_on_canvas(box, red, image_size),
+            place_on_canvas(box, green, image_size),
+            torch.zeros(n, 1, image_size, image_size),
+        ],
+        dim=1,
+    )
+    return RedGreen(images, labels, red, green)
