@@ -146,8 +146,9 @@ def fit_linear_readout(
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Ridge regression from per-pixel ``features (N, C, H, W)`` to ``targets (N, T, H, W)``.
 
-    Features are standardised first (their spread clamped at 0.01 so that dead channels do
-    not blow up); ``ridge`` is the penalty per sample. Returns ``(weights, mean, scale)``
+    Features are standardised first, each channel's spread clamped at a tenth of the largest
+    channel's, so that a channel that is almost always zero in the fitting images cannot
+    blow up on others; ``ridge`` is the penalty per sample. Returns ``(weights, mean, scale)``
     for :func:`apply_linear_readout`. Chapter 5 reads pixel coordinates out this way.
     """
     features = check_tensor("features", features, min_dim=4)
@@ -159,7 +160,8 @@ def fit_linear_readout(
     if ridge < 0:
         raise ValueError(f"ridge must be >= 0, got {ridge}")
     x, y = _pixels(features), _pixels(targets)
-    mean, scale = x.mean(0), x.std(0).clamp_min(1e-2)
+    spread = x.std(0)
+    mean, scale = x.mean(0), spread.clamp_min(max(0.1 * spread.max().item(), 1e-12))
     x = torch.cat([(x - mean) / scale, torch.ones(len(x), 1, dtype=x.dtype)], dim=1)
     penalty = ridge * len(x) * torch.eye(x.shape[1], dtype=x.dtype)
     penalty[-1, -1] = 0.0  # the intercept is not penalised

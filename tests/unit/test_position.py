@@ -214,3 +214,13 @@ def test_plot_patch_frame():
     plt.close(fig)
     with pytest.raises(ValueError, match="index"):
         plot_patch_frame(frames, len(frames["evidence"]))
+
+
+def test_linear_readout_is_not_thrown_by_a_channel_that_was_almost_dead_while_fitting():
+    targets = coordinate_grid(8, 4)
+    dead = torch.zeros(4, 1, 8, 8)
+    dead[0, 0, 0, 0] = 1e-3  # nearly constant in the fitting images
+    readout = fit_linear_readout(torch.cat([targets, dead], 1)[:2], targets[:2], ridge=1e-4)
+    awake = torch.full((2, 1, 8, 8), 10.0)  # ... and large in the others
+    predicted = apply_linear_readout(torch.cat([targets[2:], awake], 1), readout)
+    assert r_squared(predicted, targets[2:]) > 0.9
