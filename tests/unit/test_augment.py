@@ -1,0 +1,171 @@
+"""Per-sample augmentation and batched transformation sweeps (helpers.augment, chapters 7-8)."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from torch import nn
+from torchvision.transforms import v2
+from torchvision.transforms.v2 import functional as TF
+
+from helpers.augment import (
+    PerSample,
+    accuracy_over,
+    epochs_to_reach,
+    invariance_error_over,
+    rotate_all,
+    scale_all,
+)
+
+ROTATE = v2.RandomRotation(45, interpolation=v2.InterpolationMode.BILINEAR)
+
+
+def _copies(n: int = 6, size: int = 12) -> torch.Tensor:
+    image = torch.zeros(1, size, size)
+    image[0, 2 : size // 2, 3:5] = 1.0  # an asymmetric bar, so every rotation shows
+    return image.expand(n, 1, size, size).clone()
+
+
+def test_v2_transform_on_a_batch_uses_one_parameter_for_all_samples():
+    # the pitfall PerSample exists for: if torchvision changes this, chapter 7's prose must change
+    torch.manual_seed(0)
+    out = ROTATE(_copies())
+    assert torch.equal(out, out[:1].expand_as(out))
+
+
+def test_per_sample_draws_a_parameter_per_sample():
+    out = PerSample(ROTATE, seed=0)(_copies())
+    distinct = {tuple(o.flatten().tolist()) for o in out}
+    assert len(distinct) == out.shape[0]
+
+
+def test_per_sample_is_reproducible_and_leaves_the_global_stream_alone():
+    torch.manual_seed(123)
+    expected_next = torch.rand(3)
+    torch.manual_seed(123)
+    a = PerSample(ROTATE, seed=5)
+    first = a(_copies())
+    assert torch.equal(torch.rand(3), expected_next)  # global generator untouched
+    b = PerSample(ROTATE, seed=5)
+    assert torch.equal(first, b(_copies()))
+    second = a(_copies())  # the stream moves on between calls ...
+    assert not torch.equal(first, second)
+    a.reset()  # ... and restarts on reset
+    assert torch.equal(a(_copies()), first)
+
+
+def test_per_sample_with_a_deterministic_transform_equals_the_batch_call():
+    x = torch.rand(4, 2, 7, 7)
+    out = PerSample(lambda im: TF.horizontal_flip(im))(x)
+    assert torch.equal(out, x.flip(-1))
+
+
+@pytest.mark.parametrize("bad", [None, 3, "rotate"])
+def test_per_sample_rejects_a_non_callable(bad):
+    with pytest.raises(ValueError, match="transform"):
+        PerSample(bad)
+
+
+def test_per_sample_rejects_bad_input():
+    with pytest.raises(ValueError, match="seed"):
+        PerSample(ROTATE, seed=-1)
+    with pytest.raises(ValueError, match="batch"):
+        PerSample(ROTATE)(torch.rand(1, 8, 8))
+    with pytest.raises(ValueError, match="shape"):
+        PerSample(lambda im: im[..., :-1])(torch.rand(2, 1, 8, 8))
+
+
+@pytest.mark.parametrize("size", [7, 8, 11, 12])
+def test_rotate_all_matches_rot90_at_quarter_turns(size):
+    x = torch.rand(3, 1, size, size)
+    out = rotate_all(x, [0, 90, 180, 270])
+    assert out.shape == (4, 3, 1, size, size)
+    for k in range(4):
+        assert torch.equal(out[k], torch.rot90(x, k, dims=(-2, -1)))
+
+
+@settings(max_examples=15, deadline=None)
+@given(angle=st.floats(-180, 180), seed=st.integers(0, 50))
+def test_rotate_all_equals_one_torchvision_call_per_angle(angle, seed):
+    x = torch.rand(2, 1, 9, 9, generator=torch.Generator().manual_seed(seed))
+    expected = TF.rotate(x, angle, interpolation=v2.InterpolationMode.BILINEAR)
+    assert torch.equal(rotate_all(x, [angle])[0], expected)
+
+
+def test_scale_all_identity_and_shrinking():
+    x = torch.rand(2, 1, 16, 16)
+    out = scale_all(x, [1.0, 0.5])
+    assert torch.allclose(out[0], x, atol=1e-6)
+    # shrinking to half size leaves the outer border empty
+    assert out[1][..., :3, :].abs().max() == 0 and out[1][..., -3:].abs().max() == 0
+
+
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [
+        (lambda: rotate_all(torch.rand(8, 8), [0]), "x"),
+        (lambda: rotate_all(torch.rand(1, 1, 8, 8), []), "angles"),
+        (lambda: rotate_all(torch.rand(1, 1, 8, 8), 30), "angles"),
+        (lambda: rotate_all(torch.rand(1, 1, 8, 8), ["a"]), "angles"),
+        (lambda: rotate_all(torch.rand(1, 1, 8, 8), [30], interpolation="cubic"), "interpolation"),
+        (lambda: scale_all(torch.rand(1, 1, 8, 8), [0.0, 1.0]), "factors"),
+    ],
+)
+def test_sweeps_reject_bad_input(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
+class _Threshold(nn.Module):
+    """Class 1 if the image's mass sits in the left half, else class 0 (a non-invariant toy)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.dummy = nn.Parameter(torch.zeros(()))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        w = x.shape[-1]
+        left = x[..., : w // 2].sum(dim=(1, 2, 3))
+        right = x[..., w // 2 :].sum(dim=(1, 2, 3))
+        return torch.stack([right, left], dim=1) + 0 * self.dummy
+
+
+def test_accuracy_over_against_a_loop():
+    x = torch.zeros(4, 1, 6, 6)
+    x[:, :, :, 1] = 1.0  # mass on the left
+    labels = torch.ones(4, dtype=torch.long)
+    stack = rotate_all(x, [0, 90, 180, 270])
+    model = _Threshold()
+    acc = accuracy_over(model, stack, labels, chunk_size=5)
+    loop = torch.tensor([(model(s).argmax(1) == labels).float().mean().item() for s in stack])
+    assert torch.allclose(acc, loop)
+    assert acc[0] == 1.0 and acc[2] == 0.0  # upright right, turned round wrong
+
+
+def test_accuracy_over_rejects_mismatched_labels():
+    with pytest.raises(ValueError, match="labels"):
+        accuracy_over(_Threshold(), torch.rand(2, 3, 1, 4, 4), torch.zeros(4, dtype=torch.long))
+
+
+def test_invariance_error_over():
+    x = torch.rand(5, 1, 8, 8)
+    stack = rotate_all(x, [0, 90, 180])
+    total = lambda b: b.sum(dim=(1, 2, 3)).unsqueeze(1)  # noqa: E731  (rotation invariant)
+    left = lambda b: b[..., :4].sum(dim=(1, 2, 3)).unsqueeze(1)  # noqa: E731  (not invariant)
+    assert invariance_error_over(total, x, stack).abs().max() < 1e-5
+    err = invariance_error_over(left, x, stack, chunk_size=2)
+    assert err[0] == 0 and (err[1:] > 1e-3).all()
+    with pytest.raises(ValueError, match="stack"):
+        invariance_error_over(total, x, torch.rand(2, 5, 1, 7, 7))
+
+
+def test_epochs_to_reach():
+    assert epochs_to_reach([2.0, 1.0, 0.4, 0.3], 0.5) == 3
+    assert epochs_to_reach([2.0, 1.0], 0.5) is None
+    assert epochs_to_reach([0.1], 0.1) == 1
+    with pytest.raises(ValueError, match="threshold"):
+        epochs_to_reach([1.0], 0)
+    with pytest.raises(ValueError, match="losses"):
+        epochs_to_reach([], 0.5)
