@@ -14,7 +14,7 @@ from torch import nn
 from helpers.antialias import (
     APSPool,
     BlurPool,
-    CircularMaxPool,
+    StrideOneMaxPool,
     anti_aliased_cnn,
     aps_downsample,
     binomial_filter,
@@ -108,10 +108,24 @@ def test_blurpool_is_at_least_as_fast_as_the_reference(filt_size):
     dx=st.integers(-9, 9),
     seed=st.integers(0, 99),
 )
-def test_circular_max_pool_is_equivariant(h, w, dy, dx, seed):
+def test_circular_stride_one_max_pool_is_equivariant(h, w, dy, dx, seed):
     x = images(2, 3, h, w, seed)
-    pool = CircularMaxPool(2)
+    pool = StrideOneMaxPool(2, circular=True)
+    assert pool(x).shape == x.shape
     assert torch.equal(pool(shift(x, (dy, dx))), shift(pool(x), (dy, dx)))
+
+
+@pytest.mark.parametrize("k", [1, 2, 3])
+def test_stride_one_max_pool_equals_torch_max_pool(k):
+    x = images(2, 3, 9, 7)
+    assert torch.equal(StrideOneMaxPool(k, circular=False)(x), nn.MaxPool2d(k, stride=1)(x))
+
+
+def test_circular_stride_one_max_pool_is_the_max_pool_of_the_wrapped_image():
+    x = images(2, 3, 9, 7)
+    wrapped = torch.cat([x, x[..., :1, :]], dim=-2)
+    wrapped = torch.cat([wrapped, wrapped[..., :1]], dim=-1)
+    assert torch.equal(StrideOneMaxPool(2, circular=True)(x), nn.MaxPool2d(2, stride=1)(wrapped))
 
 
 def _is_coarse_shift(a: torch.Tensor, b: torch.Tensor) -> bool:
@@ -219,6 +233,7 @@ def test_factories_build_layers_for_any_width():
         (lambda: aps_downsample(torch.zeros(1, 2, 4, 4), criterion="max"), "criterion"),
         (lambda: APSPool(None, filt_size=3), "channels must be given"),
         (lambda: max_blur_pool(2.5), "filt_size must be an integer"),
+        (lambda: StrideOneMaxPool(3, circular=False)(torch.zeros(1, 1, 2, 5)), "at least 3 pixels"),
         (lambda: anti_aliased_cnn("fourier"), "method"),
         (lambda: anti_aliased_cnn("aps", downsample="maxpool"), "downsample is set by method"),
     ],
@@ -226,3 +241,23 @@ def test_factories_build_layers_for_any_width():
 def test_bad_input_raises_clear_value_error(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_stride_one_max_pool_is_the_same_with_and_without_gradients():
+    x = images(2, 3, 8, 9).requires_grad_(True)
+    for circular in (True, False):
+        pool = StrideOneMaxPool(2, circular=circular)
+        with torch.no_grad():
+            fast = pool(x)
+        assert torch.equal(pool(x), fast)
+
+
+def test_stride_one_max_pool_gradient_matches_torch_max_pool():
+    x = images(2, 3, 7, 6).double().requires_grad_(True)
+    assert torch.autograd.gradcheck(StrideOneMaxPool(2, circular=True), (x,))
+    ours = StrideOneMaxPool(2, circular=False)(x)
+    ours.backward(torch.ones_like(ours))
+    grad_ours, x.grad = x.grad.clone(), None
+    theirs = nn.MaxPool2d(2, stride=1)(x)
+    theirs.backward(torch.ones_like(theirs))
+    assert torch.equal(grad_ours, x.grad)
