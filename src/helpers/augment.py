@@ -79,10 +79,17 @@ class PerSample:
 
     def __call__(self, batch: torch.Tensor) -> torch.Tensor:
         batch = check_tensor("batch", batch, min_dim=4)
-        with torch.random.fork_rng(devices=[]):
-            torch.set_rng_state(self._state)
-            out = torch.stack([self.transform(sample) for sample in batch])
-            self._state = torch.get_rng_state()
+        threads = torch.get_num_threads()
+        # One small image is far too little work to share between threads, and on a busy machine
+        # waiting for a second thread at every call can cost ~100x the work itself.
+        torch.set_num_threads(1)
+        try:
+            with torch.random.fork_rng(devices=[]):
+                torch.set_rng_state(self._state)
+                out = torch.stack([self.transform(sample) for sample in batch])
+                self._state = torch.get_rng_state()
+        finally:
+            torch.set_num_threads(threads)
         if out.shape != batch.shape:
             raise ValueError(
                 f"transform must keep the image shape {tuple(batch.shape[1:])}, got {tuple(out.shape[1:])}"

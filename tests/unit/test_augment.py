@@ -169,3 +169,9 @@ def test_epochs_to_reach():
         epochs_to_reach([1.0], 0)
     with pytest.raises(ValueError, match="losses"):
         epochs_to_reach([], 0.5)
+
+
+def test_per_sample_restores_the_thread_count():
+    before = torch.get_num_threads()
+    PerSample(ROTATE)(_copies(2))
+    assert torch.get_num_threads() == before
