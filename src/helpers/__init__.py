@@ -11,6 +11,15 @@ Each module holds one kind of plumbing and names the chapters that use it:
 - :mod:`helpers.plotting`: figures (every chapter)
 - :mod:`helpers.widgets`: ipywidgets explorers (chapters 1, 5)
 - :mod:`helpers.book`: glue numbers into the prose, exercise checkers
+- :mod:`helpers.receptive`: receptive fields, a dilated CNN (chapter 3)
+- :mod:`helpers.aliasing`, :mod:`helpers.antialias`: aliasing demos, BlurPool, adaptive
+  polyphase sampling (chapters 4, 6)
+- :mod:`helpers.position`: padding variants, position read-out, patch frames (chapter 5)
+- :mod:`helpers.locations`: networks and sweeps for untrained locations (chapter 6)
+- :mod:`helpers.augment`: per-sample torchvision augmentation, batched sweeps (chapter 7)
+- :mod:`helpers.groups`: C4 lifting and group convolutions, group pooling (chapter 8)
+- :mod:`helpers.datasets`: optional MNIST / Fashion-MNIST / CIFAR-10 for scaled-up runs
+- :mod:`helpers.execution`: run a notebook, measure it, collect glued values (bench, tests)
 """
 
 __version__ = "0.1.0"
