@@ -31,7 +31,11 @@ def test_page_loads_cleanly_offline(open_page, path):
         "() => Array.from(document.images).filter(i => !i.complete || i.naturalWidth === 0).map(i => i.src.slice(0, 80))"
     )
     assert not broken, f"images that did not load: {broken}"
-    text = page.inner_text("main")
+    text = page.evaluate(  # the prose only: code cells may legitimately hold TeX or Markdown strings
+        """() => { const m = document.querySelector('main').cloneNode(true);
+                   m.querySelectorAll('pre, code, .highlight, script, style').forEach(e => e.remove());
+                   return m.textContent; }"""
+    )
     assert not RAW_SOURCE.search(text), f"raw TeX or Markdown visible: {RAW_SOURCE.search(text).group(0)!r}"
     if page.evaluate("() => document.querySelectorAll('.math').length") > 0:
         assert page.evaluate("() => document.querySelectorAll('mjx-container').length") > 0, (
