@@ -8,7 +8,6 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PYTHONHASHSEED := 0
-export MPLBACKEND := Agg
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # Keep Jupyter's state inside the project, so nothing from the home directory leaks in.
 export JUPYTER_CONFIG_DIR := $(CURDIR)/$(VENV)/etc/jupyter-config
@@ -16,13 +15,14 @@ export IPYTHONDIR := $(CURDIR)/$(VENV)/etc/ipython
 export JUPYTER_DATA_DIR := $(CURDIR)/$(VENV)/share/jupyter
 JB := $(BIN)/jupyter-book build -W -n --keep-going .
 
-.PHONY: help setup book test lint unit notebooks build-strict book-tests bench scale lab clean
+.PHONY: help setup book test lint unit notebooks build-strict book-tests lab-tests bench robust scale lab clean
 
 help:
 	@echo "make book   build the HTML book into _build/html (sets up .venv first)"
 	@echo "make test   unit tests, every notebook under nbval, strict build, tests of the built book"
 	@echo "make lab    open the notebooks in JupyterLab"
 	@echo "make bench  time every notebook in a fresh kernel (bench/results.md)"
+	@echo "make robust run every training chapter with other seeds and two threads; every check must pass"
 	@echo "make scale NB=03_pooling_and_receptive_fields PARAMS='-p EPOCHS 20'  run a chapter bigger"
 	@echo "make clean  remove everything the commands above create"
 
@@ -55,10 +55,19 @@ build-strict: setup
 book-tests: setup
 	$(BIN)/pytest -q tests/book
 
-test: lint unit notebooks build-strict book-tests
+# JupyterLab as `make lab` starts it, driven in Chromium: figures and the ipywidgets explorer render.
+lab-tests: setup
+	$(BIN)/pytest -q tests/lab
+
+test: lint unit notebooks build-strict book-tests lab-tests
 
 bench: setup
 	$(BIN)/python bench/bench.py
+
+# Seeds nobody tuned to (the defaults + 100) and two threads (another summation order, as another
+# CPU would give): every check cell of every training chapter must still pass. Not part of `make test`.
+robust: setup
+	$(BIN)/python bench/robust.py
 
 # Run one chapter with larger settings (its `parameters` cell lists them); output in _build/scaled/.
 scale: setup
@@ -67,8 +76,12 @@ scale: setup
 	cd chapters && ../$(BIN)/papermill --cwd . $(NB).ipynb ../_build/scaled/$(NB).ipynb $(PARAMS)
 	@echo "Executed notebook: _build/scaled/$(NB).ipynb"
 
+# LAB_ARGS adds options (e.g. --port=8899 --no-browser); LAB_DIR serves another folder.
+# allow_root: containers and cloud VMs run as root, and the lab should start there too.
+LAB_DIR ?= chapters
+LAB_ARGS ?=
 lab: setup
-	$(BIN)/jupyter lab chapters/
+	$(BIN)/jupyter lab --ServerApp.allow_root=True $(LAB_ARGS) $(LAB_DIR)
 
 clean:
 	rm -rf $(VENV) _build _build.log .pytest_cache .ruff_cache .hypothesis src/*.egg-info

@@ -1,17 +1,25 @@
-"""Execute a chapter notebook in a fresh kernel: wall time, the kernel's peak memory, and
-every glued value. Used by ``make bench`` (``bench/bench.py``) and by the determinism test
-(``tests/book/test_determinism.py``), not by the chapters themselves.
+"""Execute a chapter notebook in a fresh kernel: wall time, the kernel's peak memory, every
+glued value and the figures it shows. Used by ``make bench`` (``bench/bench.py``), ``make
+robust`` (``bench/robust.py``) and the tests of the built book (``tests/book``: determinism,
+every figure on its page), not by the chapters themselves.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 # Glued names ending like this hold wall-clock measurements, which no run can reproduce.
 WALLCLOCK_SUFFIX = "_wallclock"
+# What a reader's kernel does whatever the calling shell exports: figures drawn inline (an
+# inherited MPLBACKEND=Agg would draw every figure and show none), no progress bars.
+KERNEL_ENVIRONMENT = {"MPLBACKEND": "module://matplotlib_inline.backend_inline", "HELPERS_PROGRESS": "0"}
+# Cells with these tags show no output in the HTML book.
+HIDDEN_OUTPUT_TAGS = {"remove-output", "remove-cell"}
+IMAGE_TYPES = ("image/png", "image/jpeg", "image/svg+xml")
 
 
 @dataclass
@@ -23,6 +31,7 @@ class Execution:
     peak_rss_mb: float
     glued: dict[str, str] = field(default_factory=dict)
     tables: list[str] = field(default_factory=list)
+    figures: int = 0
 
 
 def glued_values(nb: dict) -> dict[str, str]:
@@ -50,6 +59,21 @@ def markdown_outputs(nb: dict) -> list[str]:
     return found
 
 
+def shown_figures(nb: dict) -> int:
+    """How many figures an executed notebook shows on its page: image outputs plus kernel-free
+    frame sliders (``helpers.widgets.FrameSlider``), outside cells whose output the book hides."""
+    count = 0
+    for cell in nb["cells"]:
+        if HIDDEN_OUTPUT_TAGS & set(cell.get("metadata", {}).get("tags", [])):
+            continue
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            html = data.get("text/html", "")
+            html = "".join(html) if isinstance(html, list) else html
+            count += any(kind in data for kind in IMAGE_TYPES) or 'class="frame-slider"' in html
+    return count
+
+
 def reproducible(values: dict[str, str]) -> dict[str, str]:
     """Glued values without the wall-clock ones."""
     return {k: v for k, v in values.items() if not k.endswith(WALLCLOCK_SUFFIX)}
@@ -62,22 +86,66 @@ def _peak_rss_mb(pid: int) -> float:
     return float("nan")
 
 
-def execute(path: str | Path, timeout: int = 600) -> Execution:
-    """Run the notebook at ``path`` top to bottom in a fresh ``python3`` kernel, in its folder."""
+def parameter_defaults(nb: dict) -> dict[str, object]:
+    """The names and literal values assigned in the notebook's cell tagged ``parameters``."""
+    import ast
+
+    for cell in nb["cells"]:
+        if "parameters" in cell.get("metadata", {}).get("tags", []):
+            source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+            return {
+                node.targets[0].id: ast.literal_eval(node.value)
+                for node in ast.parse(source).body
+                if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name)
+            }
+    return {}
+
+
+def _inject(nb, parameters: dict[str, object]) -> None:
+    """Insert a cell setting ``parameters`` right after the ``parameters`` cell (as papermill does)."""
+    import nbformat
+
+    tagged = [i for i, c in enumerate(nb.cells) if "parameters" in c.get("metadata", {}).get("tags", [])]
+    if not tagged:
+        raise ValueError("parameters were given, but the notebook has no cell tagged 'parameters'")
+    unknown = set(parameters) - set(parameter_defaults(nb))
+    if unknown:
+        raise ValueError(f"parameters must be names set in the parameters cell, got unknown {sorted(unknown)}")
+    source = "\n".join(f"{name} = {value!r}" for name, value in parameters.items())
+    cell = nbformat.v4.new_code_cell(source, metadata={"tags": ["injected-parameters"]})
+    nb.cells.insert(tagged[0] + 1, cell)
+
+
+def execute(
+    path: str | Path,
+    timeout: int = 600,
+    env: dict[str, str] | None = None,
+    parameters: dict[str, object] | None = None,
+) -> Execution:
+    """Run the notebook at ``path`` top to bottom in a fresh ``python3`` kernel, in its folder.
+
+    The kernel gets this process's environment with :data:`KERNEL_ENVIRONMENT` and then
+    ``env`` on top. ``parameters`` override values of the cell tagged ``parameters``.
+    A failing cell raises ``nbclient.exceptions.CellExecutionError``.
+    """
     import nbformat
     from nbclient import NotebookClient
 
     path = Path(path)
     nb = nbformat.read(path, as_version=4)
+    if parameters:
+        _inject(nb, parameters)
     client = NotebookClient(
         nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
     )
     start = time.perf_counter()
-    with client.setup_kernel():
+    with client.setup_kernel(env={**os.environ, **KERNEL_ENVIRONMENT, **(env or {})}):
         pid = client.km.provisioner.process.pid
         for index, cell in enumerate(nb.cells):
             client.execute_cell(cell, index)
         seconds = time.perf_counter() - start
         peak = _peak_rss_mb(pid)
     as_dict = json.loads(nbformat.writes(nb))
-    return Execution(path, seconds, peak, glued_values(as_dict), markdown_outputs(as_dict))
+    return Execution(
+        path, seconds, peak, glued_values(as_dict), markdown_outputs(as_dict), shown_figures(as_dict)
+    )

@@ -15,8 +15,20 @@ import torch
 from helpers._checks import check_int
 
 # One thread: the models are small, and on a shared 2-core machine a second thread makes
-# training many times slower (threads spin while waiting for a busy core).
+# training many times slower (threads spin while waiting for a busy core). HELPERS_THREADS
+# overrides it (``make robust`` runs every chapter with 2: another summation order).
 THREADS = 1
+THREADS_ENV = "HELPERS_THREADS"
+
+
+def default_threads() -> int:
+    """``THREADS``, or the value of the environment variable ``HELPERS_THREADS`` when set."""
+    value = os.environ.get(THREADS_ENV, "").strip()
+    if not value:
+        return THREADS
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"{THREADS_ENV} must be a positive integer, got {value!r}")
+    return int(value)
 
 
 def seed_everything(seed: int) -> torch.Generator:
@@ -33,9 +45,12 @@ def get_device(prefer_cuda: bool = True) -> torch.device:
     return torch.device("cuda" if prefer_cuda and torch.cuda.is_available() else "cpu")
 
 
-def setup(seed: int = 0, threads: int = THREADS, prefer_cuda: bool = True) -> torch.device:
-    """Seed everything, fix the thread count, ask for deterministic kernels; return the device."""
-    threads = check_int("threads", threads, minimum=1)
+def setup(seed: int = 0, threads: int | None = None, prefer_cuda: bool = True) -> torch.device:
+    """Seed everything, fix the thread count, ask for deterministic kernels; return the device.
+
+    ``threads`` defaults to :func:`default_threads`. Every chapter calls this first.
+    """
+    threads = check_int("threads", default_threads() if threads is None else threads, minimum=1)
     torch.set_num_threads(threads)
     os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
     torch.use_deterministic_algorithms(True, warn_only=True)

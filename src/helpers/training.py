@@ -1,11 +1,14 @@
 """Training and evaluation plumbing shared by the chapters that train networks (3-8).
 
 Data live in tensors (the datasets are small), batches are drawn with a seeded
-generator (no DataLoader workers), and a text progress bar shows each run.
+generator (no DataLoader workers), and a text progress bar shows each run in a live kernel
+or a terminal. The HTML book shows none: its build sets ``HELPERS_PROGRESS=0`` for the
+kernels it starts (``_ext/executed_pages.py``).
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 
@@ -15,6 +18,14 @@ from torch import nn
 from tqdm import tqdm
 
 from helpers._checks import check_int, check_tensor
+
+# Set to "0" to hide every progress bar (the book's build does, so that no bar reaches a page).
+PROGRESS_ENV = "HELPERS_PROGRESS"
+
+
+def progress_wanted() -> bool:
+    """Whether :func:`train` shows a progress bar when not told: yes, unless ``HELPERS_PROGRESS=0``."""
+    return os.environ.get(PROGRESS_ENV, "1").strip() != "0"
 
 
 def train(
@@ -29,13 +40,14 @@ def train(
     seed: int = 0,
     transform: Callable[[torch.Tensor], torch.Tensor] | None = None,
     device: torch.device | str | None = None,
-    progress: bool = True,
+    progress: bool | None = None,
     desc: str = "train",
 ) -> list[float]:
     """Train ``model`` with Adam and cross-entropy; return the mean loss of every epoch.
 
     ``transform`` (e.g. a torchvision augmentation) is applied to every batch before the
     forward pass. The model stays on ``device`` (default: where its parameters are).
+    ``progress`` shows a text progress bar; ``None`` asks :func:`progress_wanted`.
     """
     x = check_tensor("x", x, min_dim=2)
     y = check_tensor("y", y, min_dim=1)
@@ -51,6 +63,8 @@ def train(
     )
     g = torch.Generator().manual_seed(seed)
     losses = []
+    if progress is None:
+        progress = progress_wanted()
     bar = tqdm(range(epochs), desc=desc, file=sys.stdout, ascii=True, disable=not progress, mininterval=5)
     for _ in bar:
         total = 0.0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import shutil
 from pathlib import Path
 
@@ -11,6 +12,18 @@ ROOT = Path(__file__).resolve().parents[2]
 HTML = ROOT / "_build" / "html"
 SCREENSHOTS = ROOT / "_build" / "screenshots"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+NOTEBOOKS = sorted((ROOT / "chapters").glob("*.ipynb"))
+
+
+@functools.cache
+def second_execution(path: Path):
+    """Each chapter executed once more in a fresh kernel, shared by the tests that need it (the
+    determinism test compares its numbers, the figure test counts the figures it makes)."""
+    from helpers.execution import execute
+
+    return execute(path)
 
 
 def built_pages() -> list[Path]:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
 import yaml
-from conftest import HTML, ROOT, SCREENSHOTS, built_pages
+from conftest import HTML, NOTEBOOKS, ROOT, SCREENSHOTS, built_pages, second_execution
 
 PAGES = built_pages()
 IDS = [p.relative_to(HTML).as_posix() for p in PAGES]
@@ -18,6 +19,11 @@ THEME_ALLOWED = {
 }
 # Raw TeX that MathJax did not typeset, or a Markdown table that was not rendered.
 RAW_SOURCE = re.compile(r"\|---\||\$\$|\\frac|\\begin\{|\\lVert|\\mathrm|\\sum_|\\bmod")
+# A tqdm progress bar as it prints: "  0%|          | 0/6 [00:00<?, ?it/s]", "100%|#####| 6/6 ...".
+PROGRESS_BAR = re.compile(r"\d+%\|[^|\n]*\|\s*\d+/\d+|\d+(\.\d+)?(it/s|s/it)\]")
+# Images in the cells' output areas that the browser decoded (a figure, or a slider's frame).
+SHOWN_FIGURES = """() => Array.from(document.querySelectorAll('main .cell_output img'))
+                         .filter(i => i.complete && i.naturalWidth > 0).length"""
 
 
 @pytest.mark.parametrize("path", PAGES, ids=IDS)
@@ -37,6 +43,9 @@ def test_page_loads_cleanly_offline(open_page, path):
                    return m.textContent; }"""
     )
     assert not RAW_SOURCE.search(text), f"raw TeX or Markdown visible: {RAW_SOURCE.search(text).group(0)!r}"
+    everything = page.evaluate("() => document.querySelector('main').textContent")  # outputs included
+    bar = PROGRESS_BAR.search(everything)
+    assert bar is None, f"a progress bar reached the page: {bar.group(0)!r}"
     if page.evaluate("() => document.querySelectorAll('.math').length") > 0:
         assert page.evaluate("() => document.querySelectorAll('mjx-container').length") > 0, (
             "math not typeset"
@@ -46,6 +55,21 @@ def test_page_loads_cleanly_offline(open_page, path):
         path=str(SCREENSHOTS / (path.relative_to(HTML).as_posix().replace("/", "__") + ".png")),
         full_page=True,
     )
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_figure_is_on_its_page(open_page, notebook):
+    """The chapter's page shows as many figures as the notebook makes when it runs on its own
+    (a fresh kernel with matplotlib's inline backend, as a reader's), and it makes some."""
+    made = second_execution(notebook).figures
+    page = open_page(HTML / "chapters" / f"{notebook.stem}.html").page
+    shown = page.evaluate(SHOWN_FIGURES)
+    counts = SCREENSHOTS / "figure_counts.json"
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    recorded = json.loads(counts.read_text()) if counts.exists() else {}
+    counts.write_text(json.dumps({**recorded, notebook.stem: {"made": made, "shown": shown}}, indent=1))
+    assert made >= 1, f"{notebook.name} made no figure in a fresh kernel"
+    assert shown >= made, f"{notebook.name}: the notebook makes {made} figures, its page shows {shown}"
 
 
 def test_navigation_reaches_every_chapter(open_page):

@@ -2,7 +2,8 @@
 
 The strict build (``make build-strict``) executes every notebook once with a clean cache and
 keeps the executed notebooks in its execution cache (``_build/.jupyter_cache``); this test
-executes each notebook again in a fresh kernel and compares every glued value and every
+executes each notebook again in a fresh kernel (``conftest.second_execution``, shared with
+the figure test) and compares every glued value and every
 printed results table.
 Wall-clock values (glued as ``*_wallclock``) are the only exception.
 """
@@ -13,11 +14,10 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from conftest import NOTEBOOKS, ROOT, second_execution
 
-from helpers.execution import execute, glued_values, markdown_outputs, reproducible
+from helpers.execution import glued_values, markdown_outputs, reproducible
 
-NOTEBOOKS = sorted((ROOT / "chapters").glob("*.ipynb"))
 CACHE = ROOT / "_build" / ".jupyter_cache"
 
 
@@ -35,7 +35,7 @@ def _first_run(path: Path) -> dict:
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_second_run_reports_the_same_numbers(path):
     first = _first_run(path)
-    second = execute(path)
+    second = second_execution(path)
     first_glued = reproducible(glued_values(first))
     assert first_glued, f"{path.name} glues no values"
     assert reproducible(second.glued) == first_glued
