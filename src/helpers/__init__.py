@@ -8,6 +8,7 @@ Each module holds one kind of plumbing and names the chapters that use it:
 - :mod:`helpers.data`: offline datasets (digits on a canvas, ...) (chapters 3-8)
 - :mod:`helpers.models`: small CNNs shared by several chapters (chapters 3-8)
 - :mod:`helpers.training`: training loop, prediction, accuracy (chapters 3-8)
+- :mod:`helpers.claims`: checks on trained networks, with margins other machines keep (chapters 3-8)
 - :mod:`helpers.plotting`: figures (every chapter)
 - :mod:`helpers.widgets`: ipywidgets explorers (chapters 1, 5)
 - :mod:`helpers.book`: glue numbers into the prose, exercise checkers
@@ -19,7 +20,8 @@ Each module holds one kind of plumbing and names the chapters that use it:
 - :mod:`helpers.augment`: per-sample torchvision augmentation, batched sweeps (chapter 7)
 - :mod:`helpers.groups`: C4 lifting and group convolutions, group pooling (chapter 8)
 - :mod:`helpers.datasets`: optional MNIST / Fashion-MNIST / CIFAR-10 for scaled-up runs
-- :mod:`helpers.execution`: run a notebook, measure it, collect glued values (bench, tests)
+- :mod:`helpers.execution`: run a notebook, measure it, collect glued values and figures
+  (bench, robust, tests)
 """
 
 __version__ = "0.1.0"

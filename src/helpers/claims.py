@@ -1,0 +1,178 @@
+"""Claims about trained networks, checked with a margin that another machine cannot erase
+(chapters 3-8).
+
+Small networks trained on another CPU (other vector units, another summation order) follow
+other trajectories, and so do networks trained from other seeds. A check that orders two
+numbers seed by seed, with no margin, passes on one machine and fails on the next. The
+checks here compare **means over seeds**: a claim "a exceeds b by more than ``margin``" holds
+only when the whole 95% interval (Student's t) of the difference of the means lies above
+``margin``, so the seeds' own spread is part of the test. Values from the same seed (same
+batches, same test digits) are compared pairwise. A failing check prints every
+per-seed value, both means, the interval and the margin.
+
+``make robust`` runs every chapter with other seeds and another thread count to show that
+the chapters' claims survive both.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+CONFIDENCE = 0.95
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A mean with its confidence interval, from ``n`` values."""
+
+    mean: float
+    low: float
+    high: float
+    n: int
+
+    def __str__(self) -> str:
+        return f"{self.mean:.4g} (95% interval {self.low:.4g} to {self.high:.4g}, n={self.n})"
+
+    def format(self, spec: str = ".1%") -> str:
+        """``"mean (low to high)"`` with each number formatted by ``spec``, for tables."""
+        return f"{self.mean:{spec}} ({self.low:{spec}} to {self.high:{spec}})"
+
+
+def _values(name: str, values: object) -> np.ndarray:
+    """Per-seed values as a 1-D float array; a plain number is one value with no spread."""
+    if isinstance(values, torch.Tensor):
+        values = values.detach().cpu().double().numpy()
+    if isinstance(values, numbers.Real) and not isinstance(values, bool):
+        values = [float(values)]
+    try:
+        array = np.asarray(values, dtype=float).ravel()
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{name} must be a number or a sequence of numbers, got {type(values).__name__}") from error
+    if array.size == 0:
+        raise ValueError(f"{name} must hold at least one value")
+    if not np.isfinite(array).all():
+        raise ValueError(f"{name} must hold finite numbers, got {array.tolist()}")
+    return array
+
+
+def _t_quantile(df: int, confidence: float) -> float:
+    from scipy.stats import t
+
+    return float(t.ppf(0.5 + confidence / 2, df))
+
+
+def _check_confidence(confidence: float) -> float:
+    if not isinstance(confidence, numbers.Real) or not 0 < confidence < 1:
+        raise ValueError(f"confidence must be a number strictly between 0 and 1, got {confidence!r}")
+    return float(confidence)
+
+
+def mean_interval(values: object, confidence: float = CONFIDENCE) -> Interval:
+    """The mean of ``values`` (e.g. one number per seed) and its Student-t confidence interval.
+
+    One value gives an interval of zero width. Used by chapters 3-8 for the numbers they report.
+    """
+    array, confidence = _values("values", values), _check_confidence(confidence)
+    mean = float(array.mean())
+    if array.size == 1:
+        return Interval(mean, mean, mean, 1)
+    half = _t_quantile(array.size - 1, confidence) * float(array.std(ddof=1)) / math.sqrt(array.size)
+    return Interval(mean, mean - half, mean + half, int(array.size))
+
+
+def difference_interval(
+    larger: object, smaller: object, confidence: float = CONFIDENCE, paired: bool | None = None
+) -> Interval:
+    """mean(larger) - mean(smaller), with its confidence interval.
+
+    ``paired`` (the default when both sides hold as many values): value ``i`` of each side
+    comes from the same seed (same batches, same test digits), so the interval is that of the
+    per-seed differences. Otherwise the two spreads add (Welch's standard error, with the
+    degrees of freedom of the smaller sample: the cautious choice). A plain number on one side
+    is a bound with no spread.
+    """
+    a, b, confidence = _values("larger", larger), _values("smaller", smaller), _check_confidence(confidence)
+    if paired is None:
+        paired = a.size == b.size > 1
+    if paired:
+        if a.size != b.size:
+            raise ValueError(f"paired values must match one to one, got {a.size} and {b.size}")
+        return mean_interval(a - b, confidence)
+    gap = float(a.mean() - b.mean())
+    sizes = [v.size for v in (a, b) if v.size > 1]
+    if not sizes:
+        return Interval(gap, gap, gap, 1)
+    variance = sum(v.var(ddof=1) / v.size for v in (a, b) if v.size > 1)
+    half = _t_quantile(min(sizes) - 1, confidence) * math.sqrt(variance)
+    return Interval(gap, gap - half, gap + half, min(sizes))
+
+
+def _describe(name: str, values: np.ndarray) -> str:
+    if values.size == 1:
+        return f"{name}: {values[0]:.4g}"
+    return f"{name}: per seed {np.round(values, 4).tolist()}, mean {mean_interval(values)}"
+
+
+def check_greater(
+    larger: object,
+    smaller: object,
+    margin: float = 0.0,
+    *,
+    claim: str,
+    confidence: float = CONFIDENCE,
+    paired: bool | None = None,
+    every_seed: bool = False,
+) -> Interval:
+    """Assert that ``larger`` exceeds ``smaller`` by more than ``margin``, on means over seeds.
+
+    Either side is one number per seed (a tensor, array or list) or a plain number (a bound).
+    Passes when the lower end of :func:`difference_interval` is above ``margin``; otherwise
+    raises ``AssertionError`` with ``claim`` and every number behind it. Returns the interval of
+    the difference. The checks of chapters 3-8 use it.
+
+    ``every_seed=True`` asks instead that each seed's difference exceed ``margin``: the rule for
+    a gap that is wide next to the seeds' spread, where a handful of seeds cannot pin the mean
+    down to the interval the first rule needs.
+    """
+    if not isinstance(margin, numbers.Real) or isinstance(margin, bool) or not math.isfinite(margin) or margin < 0:
+        raise ValueError(f"margin must be a finite number >= 0, got {margin!r}")
+    if not isinstance(claim, str) or not claim.strip():
+        raise ValueError("claim must say, in words, what is being checked")
+    a, b = _values("larger", larger), _values("smaller", smaller)
+    gap = difference_interval(a, b, confidence, paired)
+    if every_seed:
+        if a.size > 1 and b.size > 1 and a.size != b.size:
+            raise ValueError(f"every_seed compares seed by seed: got {a.size} and {b.size} values")
+        differences = a - b
+        passed, needed = bool((differences > margin).all()), f"every seed's difference above the margin {margin:.4g}"
+        detail = f"per-seed differences {np.round(differences, 4).tolist()}"
+    else:
+        passed, needed = gap.low > margin, f"the whole interval above the margin {margin:.4g}"
+        detail = f"difference {gap}"
+    if not passed:
+        raise AssertionError(
+            f"claim not supported: {claim}\n  {_describe('larger', a)}\n  {_describe('smaller', b)}\n"
+            f"  {detail}; needed: {needed}"
+        )
+    return gap
+
+
+def check_less(
+    smaller: object,
+    larger: object,
+    margin: float = 0.0,
+    *,
+    claim: str,
+    confidence: float = CONFIDENCE,
+    paired: bool | None = None,
+    every_seed: bool = False,
+) -> Interval:
+    """Assert that ``smaller`` is below ``larger`` by more than ``margin`` (see :func:`check_greater`)."""
+    return check_greater(
+        larger, smaller, margin, claim=claim, confidence=confidence, paired=paired, every_seed=every_seed
+    )

@@ -1,0 +1,101 @@
+"""helpers.claims: comparisons of means over seeds, with a margin wider than the seeds' spread."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from helpers.claims import check_greater, check_less, difference_interval, mean_interval
+
+
+def test_mean_interval_matches_students_t():
+    values = [0.80, 0.82, 0.84]
+    interval = mean_interval(values)
+    half = 4.302652729911275 * np.std(values, ddof=1) / np.sqrt(3)  # t(0.975, df=2)
+    assert interval.mean == pytest.approx(0.82)
+    assert interval.low == pytest.approx(0.82 - half) and interval.high == pytest.approx(0.82 + half)
+    assert interval.n == 3
+    one = mean_interval(0.5)
+    assert one.low == one.mean == one.high == 0.5
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.floats(-10, 10), min_size=2, max_size=8), st.floats(-5, 5))
+def test_interval_contains_the_mean_and_moves_with_a_constant(values, offset):
+    interval = mean_interval(values)
+    assert interval.low <= interval.mean <= interval.high
+    moved = mean_interval([v + offset for v in values])
+    assert moved.mean == pytest.approx(interval.mean + offset, abs=1e-9)
+    assert moved.high - moved.low == pytest.approx(interval.high - interval.low, abs=1e-9)
+
+
+def test_a_clear_gap_passes_and_returns_the_difference():
+    gap = check_greater(torch.tensor([0.90, 0.91, 0.92]), torch.tensor([0.50, 0.55, 0.60]), 0.2, claim="wide gap")
+    assert gap.mean == pytest.approx(0.36)
+    assert gap.low > 0.2
+    assert check_less([0.1, 0.12], 0.5, 0.1, claim="below a bound").mean == pytest.approx(0.39)
+
+
+def test_a_gap_within_the_spread_fails_and_prints_every_number():
+    # every seed is ordered, but the seeds scatter more than the gap: not a claim another machine keeps
+    larger, smaller = [0.70, 0.95, 0.80], [0.60, 0.94, 0.79]
+    assert all(a > b for a, b in zip(larger, smaller, strict=True))
+    with pytest.raises(AssertionError) as failure:
+        check_greater(larger, smaller, claim="pooling helps")
+    message = str(failure.value)
+    assert "pooling helps" in message and "0.95" in message and "0.94" in message and "margin 0" in message
+
+
+def test_the_margin_is_required_on_top_of_the_spread():
+    same_spread = [0.80, 0.81, 0.82]
+    check_greater(same_spread, 0.70, 0.05, claim="clear")
+    with pytest.raises(AssertionError):
+        check_greater(same_spread, 0.70, 0.10, claim="the gap of 0.11 minus its spread is not above 0.10")
+
+
+def test_difference_interval_pairs_seeds_or_adds_both_spreads():
+    a, b = [1.0, 2.0, 3.0], [0.0, 1.0, 2.0]  # each seed: exactly 1 more
+    paired = difference_interval(a, b)
+    assert paired.low == paired.high == pytest.approx(1.0)
+    unpaired = difference_interval(a, b, paired=False)
+    bound = difference_interval(a, 1.0)
+    assert unpaired.mean == bound.mean == pytest.approx(1.0)
+    assert unpaired.high - unpaired.low > bound.high - bound.low > 0
+    with pytest.raises(ValueError, match="paired values must match one to one"):
+        difference_interval(a, [1.0, 2.0], paired=True)
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: check_greater([], [1.0], claim="x"), "larger must hold at least one value"),
+        (lambda: check_greater([1.0], [float("nan")], claim="x"), "smaller must hold finite numbers"),
+        (lambda: check_greater([1.0], [0.0], -0.1, claim="x"), "margin must be a finite number >= 0"),
+        (lambda: check_greater([1.0], [0.0], claim=" "), "claim must say"),
+        (lambda: check_greater(["a"], [0.0], claim="x"), "larger must be a number or a sequence"),
+        (lambda: mean_interval([1.0, 2.0], confidence=1.5), "confidence must be a number strictly between"),
+    ],
+)
+def test_bad_input_raises_clear_value_error(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+def test_interval_formats_for_tables():
+    assert mean_interval([0.5, 0.5]).format() == "50.0% (50.0% to 50.0%)"
+    assert mean_interval(0.25).format(".2f") == "0.25 (0.25 to 0.25)"
+
+
+def test_every_seed_rule_compares_seed_by_seed():
+    wide = ([0.98, 0.97, 0.99], [0.90, 0.80, 0.93])  # each seed at least 0.06 ahead, spread 0.13
+    with pytest.raises(AssertionError):
+        check_greater(*wide, 0.05, claim="the mean rule cannot pin this down with three seeds")
+    check_greater(*wide, 0.05, claim="every seed is ahead by more than 0.05", every_seed=True)
+    with pytest.raises(AssertionError, match=r"per-seed differences \[0.08, 0.17, 0.06\]"):
+        check_greater(*wide, 0.07, claim="one seed is only 0.06 ahead", every_seed=True)
+    check_less([0.1, 0.2], 0.25, claim="below a bound, every seed", every_seed=True)
+    with pytest.raises(ValueError, match="seed by seed"):
+        check_greater([1.0, 2.0], [0.0, 0.0, 0.0], claim="x", every_seed=True)
