@@ -127,13 +127,13 @@ def check_greater(
     confidence: float = CONFIDENCE,
     paired: bool | None = None,
     every_seed: bool = False,
-) -> Interval:
+) -> None:
     """Assert that ``larger`` exceeds ``smaller`` by more than ``margin``, on means over seeds.
 
     Either side is one number per seed (a tensor, array or list) or a plain number (a bound).
     Passes when the lower end of :func:`difference_interval` is above ``margin``; otherwise
-    raises ``AssertionError`` with ``claim`` and every number behind it. Returns the interval of
-    the difference. The checks of chapters 3-8 use it.
+    raises ``AssertionError`` with ``claim`` and every number behind it. Returns nothing, so a
+    check cell that ends with one shows no output. The checks of chapters 3-8 use it.
 
     ``every_seed=True`` asks instead that each seed's difference exceed ``margin``: the rule for
     a gap that is wide next to the seeds' spread, where a handful of seeds cannot pin the mean
@@ -159,7 +159,6 @@ def check_greater(
             f"claim not supported: {claim}\n  {_describe('larger', a)}\n  {_describe('smaller', b)}\n"
             f"  {detail}; needed: {needed}"
         )
-    return gap
 
 
 def check_less(
@@ -171,8 +170,6 @@ def check_less(
     confidence: float = CONFIDENCE,
     paired: bool | None = None,
     every_seed: bool = False,
-) -> Interval:
+) -> None:
     """Assert that ``smaller`` is below ``larger`` by more than ``margin`` (see :func:`check_greater`)."""
-    return check_greater(
-        larger, smaller, margin, claim=claim, confidence=confidence, paired=paired, every_seed=every_seed
-    )
+    check_greater(larger, smaller, margin, claim=claim, confidence=confidence, paired=paired, every_seed=every_seed)

@@ -21,6 +21,12 @@ THEME_ALLOWED = {
 RAW_SOURCE = re.compile(r"\|---\||\$\$|\\frac|\\begin\{|\\lVert|\\mathrm|\\sum_|\\bmod")
 # A tqdm progress bar as it prints: "  0%|          | 0/6 [00:00<?, ?it/s]", "100%|#####| 6/6 ...".
 PROGRESS_BAR = re.compile(r"\d+%\|[^|\n]*\|\s*\d+/\d+|\d+(\.\d+)?(it/s|s/it)\]")
+# A Python repr that a cell printed by accident (a helper's return value, an object address).
+STRAY_REPR = re.compile(
+    r"object at 0x[0-9a-f]+|\bInterval\(mean=|<Figure size|<matplotlib\.|^Text\(-?\d|^\(-?\d+(\.\d+)?, -?\d+(\.\d+)?\)$",
+    re.M,
+)
+LONGEST_OUTPUT_LINES = 40  # a text output longer than this is a wall, not a result
 # Images in the cells' output areas that the browser decoded (a figure, or a slider's frame).
 SHOWN_FIGURES = """() => Array.from(document.querySelectorAll('main .cell_output img'))
                          .filter(i => i.complete && i.naturalWidth > 0).length"""
@@ -46,6 +52,13 @@ def test_page_loads_cleanly_offline(open_page, path):
     everything = page.evaluate("() => document.querySelector('main').textContent")  # outputs included
     bar = PROGRESS_BAR.search(everything)
     assert bar is None, f"a progress bar reached the page: {bar.group(0)!r}"
+    outputs = page.evaluate(
+        "() => Array.from(document.querySelectorAll('main .cell_output pre')).map(p => p.textContent)"
+    )
+    stray = [m.group(0) for text in outputs if (m := STRAY_REPR.search(text))]
+    assert not stray, f"stray Python reprs in the outputs: {stray}"
+    longest = max((text.count("\n") + 1 for text in outputs), default=0)
+    assert longest <= LONGEST_OUTPUT_LINES, f"an output of {longest} lines: a wall of raw output"
     if page.evaluate("() => document.querySelectorAll('.math').length") > 0:
         assert page.evaluate("() => document.querySelectorAll('mjx-container').length") > 0, (
             "math not typeset"

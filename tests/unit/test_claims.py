@@ -32,11 +32,10 @@ def test_interval_contains_the_mean_and_moves_with_a_constant(values, offset):
     assert moved.high - moved.low == pytest.approx(interval.high - interval.low, abs=1e-9)
 
 
-def test_a_clear_gap_passes_and_returns_the_difference():
-    gap = check_greater(torch.tensor([0.90, 0.91, 0.92]), torch.tensor([0.50, 0.55, 0.60]), 0.2, claim="wide gap")
-    assert gap.mean == pytest.approx(0.36)
-    assert gap.low > 0.2
-    assert check_less([0.1, 0.12], 0.5, 0.1, claim="below a bound").mean == pytest.approx(0.39)
+def test_a_clear_gap_passes_silently():
+    # returns None: a check cell ending with a check shows no output on the page
+    assert check_greater(torch.tensor([0.90, 0.91, 0.92]), torch.tensor([0.50, 0.55, 0.60]), 0.2, claim="gap") is None
+    assert check_less([0.1, 0.12], 0.5, 0.1, claim="below a bound") is None
 
 
 def test_a_gap_within_the_spread_fails_and_prints_every_number():
