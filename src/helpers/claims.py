@@ -144,7 +144,6 @@ def check_greater(
     if not isinstance(claim, str) or not claim.strip():
         raise ValueError("claim must say, in words, what is being checked")
     a, b = _values("larger", larger), _values("smaller", smaller)
-    gap = difference_interval(a, b, confidence, paired)
     if every_seed:
         if a.size > 1 and b.size > 1 and a.size != b.size:
             raise ValueError(f"every_seed compares seed by seed: got {a.size} and {b.size} values")
@@ -152,6 +151,7 @@ def check_greater(
         passed, needed = bool((differences > margin).all()), f"every seed's difference above the margin {margin:.4g}"
         detail = f"per-seed differences {np.round(differences, 4).tolist()}"
     else:
+        gap = difference_interval(a, b, confidence, paired)
         passed, needed = gap.low > margin, f"the whole interval above the margin {margin:.4g}"
         detail = f"difference {gap}"
     if not passed:
@@ -161,15 +161,7 @@ def check_greater(
         )
 
 
-def check_less(
-    smaller: object,
-    larger: object,
-    margin: float = 0.0,
-    *,
-    claim: str,
-    confidence: float = CONFIDENCE,
-    paired: bool | None = None,
-    every_seed: bool = False,
-) -> None:
-    """Assert that ``smaller`` is below ``larger`` by more than ``margin`` (see :func:`check_greater`)."""
-    check_greater(larger, smaller, margin, claim=claim, confidence=confidence, paired=paired, every_seed=every_seed)
+def check_less(smaller: object, larger: object, margin: float = 0.0, **options) -> None:
+    """Assert that ``smaller`` is below ``larger`` by more than ``margin``; ``options`` (``claim``,
+    ``every_seed``, ...) as for :func:`check_greater`. The checks of chapters 3-8 use it."""
+    check_greater(larger, smaller, margin, **options)
