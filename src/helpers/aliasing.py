@@ -15,7 +15,7 @@ from helpers._checks import check_int, check_tensor
 
 
 def sinusoid(n: int, cycles: float, phase: float = 0.0) -> torch.Tensor:
-    """``cos(2 pi cycles i / n + phase)`` for ``i = 0..n-1``: ``cycles`` periods over ``n`` samples."""
+    """``cos(2 pi cycles i / n + phase)`` for ``i = 0..n-1``: ``cycles`` periods over ``n`` samples. Chapter 4."""
     n = check_int("n", n, minimum=1)
     if not math.isfinite(float(cycles)) or cycles < 0:
         raise ValueError(f"cycles must be a finite number >= 0, got {cycles!r}")
@@ -24,7 +24,7 @@ def sinusoid(n: int, cycles: float, phase: float = 0.0) -> torch.Tensor:
 
 
 def subsample(x: torch.Tensor, stride: int = 2, phase: int = 0) -> torch.Tensor:
-    """Keep every ``stride``-th sample of the last axis, starting at ``phase``: ``x[..., phase::stride]``."""
+    """Keep every ``stride``-th sample of the last axis, starting at ``phase``: ``x[..., phase::stride]``. Chapter 4."""
     x = check_tensor("x", x)
     stride = check_int("stride", stride, minimum=1)
     phase = check_int("phase", phase, minimum=0)
@@ -37,6 +37,8 @@ def polyphase(x: torch.Tensor, stride: int = 2) -> torch.Tensor:
     """The ``stride`` polyphase components of the last axis, stacked first: ``out[p] = x[..., p::stride]``.
 
     The last axis must be a multiple of ``stride``, so every component has the same length.
+
+    Chapter 4.
     """
     x = check_tensor("x", x)
     stride = check_int("stride", stride, minimum=1)
@@ -51,6 +53,8 @@ def aliased_cycles(cycles: int, n: int, stride: int = 2) -> int:
     The subsampled signal has ``m = n // stride`` samples and can only hold ``0..m // 2``
     cycles (its Nyquist limit); higher ones fold back to ``|cycles - k m|`` for the nearest
     multiple ``k m``. Below the limit the answer is ``cycles`` itself.
+
+    Chapter 4.
     """
     cycles = check_int("cycles", cycles, minimum=0)
     n = check_int("n", n, minimum=1)
@@ -62,7 +66,7 @@ def aliased_cycles(cycles: int, n: int, stride: int = 2) -> int:
 
 
 def dominant_cycles(x: torch.Tensor) -> int:
-    """The number of periods (over the whole signal) of the strongest non-constant Fourier component."""
+    """The number of periods (over the whole signal) of the strongest non-constant Fourier component. Chapter 4."""
     x = check_tensor("x", x)
     if x.dim() != 1 or x.numel() < 2:
         raise ValueError(f"x must be a 1-D signal of at least 2 samples, got shape {tuple(x.shape)}")
@@ -78,6 +82,8 @@ def jaggedness(probs: torch.Tensor) -> torch.Tensor:
     trailing shape): ``mean_s |p[s+1] - p[s]|``. A smooth curve scores near 0, a curve that
     flips between 0 and 1 at every step scores 1. This is the book's measure of what
     Azulay & Weiss call jagged output; it is not their code.
+
+    Chapter 4.
     """
     probs = check_tensor("probs", probs)
     if probs.shape[0] < 2:

@@ -34,11 +34,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from helpers._checks import check_choice, check_int, check_tensor
-from helpers.models import SmallCNN
 
 PAD_TYPES = ("reflect", "replicate", "zero", "circular")
 CRITERIA = ("l2", "l1")
-METHODS = ("baseline", "blurpool", "conv-blurpool", "aps")
 MAX_FILTER_SIZE = 7
 
 
@@ -47,6 +45,8 @@ def binomial_filter(size: int) -> torch.Tensor:
 
     >>> binomial_filter(3).tolist()
     [0.25, 0.5, 0.25]
+
+    Chapters 4 and 6.
     """
     size = check_int("size", size, minimum=1)
     if size > MAX_FILTER_SIZE:
@@ -56,7 +56,7 @@ def binomial_filter(size: int) -> torch.Tensor:
 
 
 def binomial_filter_2d(size: int) -> torch.Tensor:
-    """The ``(size, size)`` blur kernel: the outer product of :func:`binomial_filter`, summing to 1."""
+    """The ``(size, size)`` blur kernel: the outer product of :func:`binomial_filter`, summing to 1. Chapter 4."""
     a = binomial_filter(size).double()
     return torch.outer(a, a).float()
 
@@ -161,6 +161,8 @@ class StrideOneMaxPool(nn.Module):
     axis at a time, which on CPU is several times faster than ``max_pool2d`` with stride 1
     (for ``kernel_size=2`` also in training, through a small autograd function; other
     sizes call ``max_pool2d`` when gradients are needed). The values are the same.
+
+    Chapter 4.
     """
 
     def __init__(self, kernel_size: int = 2, circular: bool = True) -> None:
@@ -221,6 +223,8 @@ def aps_downsample(
 
     Candidate norms are summed in float64 so that the choice does not flip on rounding
     when the input is shifted. Ties go to the first candidate.
+
+    Chapter 4.
     """
     x = _check_images("x", x)
     criterion = check_choice("criterion", criterion, CRITERIA)
@@ -247,6 +251,8 @@ class APSPool(nn.Module):
 
     ``filt_size > 1`` blurs first with a circularly padded binomial filter (APS with a
     low-pass filter, as in the paper's "LPF" variant); the default is plain APS.
+
+    Chapter 4.
     """
 
     def __init__(self, channels: int | None = None, filt_size: int = 1, criterion: str = "l2") -> None:
@@ -277,6 +283,8 @@ def max_blur_pool(filt_size: int = 4, pad_type: str = "reflect"):
     With ``pad_type="circular"`` the dense max is circular too (:class:`StrideOneMaxPool`), so the
     whole layer lives on the torus (no border effects under circular shifts); with
     ``filt_size=1`` it then equals ``MaxPool2d(2)`` exactly.
+
+    Chapters 4 and 6.
     """
     filt_size = check_int("filt_size", filt_size, minimum=1)
     binomial_filter(filt_size)
@@ -290,7 +298,7 @@ def max_blur_pool(filt_size: int = 4, pad_type: str = "reflect"):
 
 
 def blur_pool(filt_size: int = 4, pad_type: str = "reflect"):
-    """Factory ``channels -> BlurPool``: after a stride-1 conv + ReLU it replaces a strided conv."""
+    """Factory ``channels -> BlurPool``: after a stride-1 conv + ReLU it replaces a strided conv. Chapter 4."""
     filt_size = check_int("filt_size", filt_size, minimum=1)
     binomial_filter(filt_size)
     pad_type = check_choice("pad_type", pad_type, PAD_TYPES)
@@ -301,6 +309,8 @@ def max_aps_pool(filt_size: int = 1, criterion: str = "l2"):
     """Factory ``channels -> StrideOneMaxPool(2) + APSPool``: APS's replacement for ``MaxPool2d(2)``.
 
     The stride-1 max is circular, as in the paper's circular-padding experiments.
+
+    Chapter 4.
     """
     filt_size = check_int("filt_size", filt_size, minimum=1)
     binomial_filter(filt_size)
@@ -308,26 +318,3 @@ def max_aps_pool(filt_size: int = 1, criterion: str = "l2"):
     return lambda channels: nn.Sequential(
         StrideOneMaxPool(2, circular=True), APSPool(channels, filt_size, criterion)
     )
-
-
-def anti_aliased_cnn(
-    method: str = "baseline", filt_size: int = 4, pad_type: str = "reflect", **kwargs
-) -> SmallCNN:
-    """A :class:`helpers.models.SmallCNN` whose downsampling is ``method``:
-
-    ``"baseline"`` (``MaxPool2d(2)``), ``"blurpool"`` (:func:`max_blur_pool`),
-    ``"conv-blurpool"`` (stride-1 conv + ReLU + :func:`blur_pool`) or ``"aps"``
-    (:func:`max_aps_pool`, plain APS). ``filt_size`` and ``pad_type`` are the BlurPool's.
-    Other keyword arguments go to ``SmallCNN``;
-    APS is exactly shift-invariant only with ``padding="circular"`` and ``head="gap"``.
-    """
-    method = check_choice("method", method, METHODS)
-    if "downsample" in kwargs:
-        raise ValueError("downsample is set by method; do not pass it")
-    factory = {
-        "baseline": lambda: "maxpool",
-        "blurpool": lambda: max_blur_pool(filt_size, pad_type),
-        "conv-blurpool": lambda: blur_pool(filt_size, pad_type),
-        "aps": lambda: max_aps_pool(),
-    }[method]()
-    return SmallCNN(downsample=factory, **kwargs)

@@ -27,9 +27,9 @@ from torchvision.transforms import v2
 from torchvision.transforms.v2 import functional as TF
 
 from helpers._checks import check_choice, check_int, check_tensor
+from helpers.data import place_on_canvas
 from helpers.metrics import apply_batched
 
-Batched = Callable[[torch.Tensor], torch.Tensor]
 INTERPOLATIONS = ("nearest", "bilinear")
 
 
@@ -106,6 +106,8 @@ def rotate_all(x: torch.Tensor, angles: Sequence[float], interpolation: str = "b
     ``angles`` in degrees, counter-clockwise about the image centre (torchvision's
     convention; 90 degrees equals ``torch.rot90(x, 1, dims=(-2, -1))``). Pixels rotated in
     from outside the frame are 0.
+
+    Chapters 7 and 8.
     """
     x = check_tensor("x", x, min_dim=4)
     angles = _check_numbers("angles", angles)
@@ -118,6 +120,8 @@ def scale_all(x: torch.Tensor, factors: Sequence[float], interpolation: str = "b
 
     A factor above 1 enlarges the content (and may push it out of the frame); below 1
     it shrinks it, filling the border with 0.
+
+    Chapter 7.
     """
     x = check_tensor("x", x, min_dim=4)
     factors = _check_numbers("factors", factors)
@@ -139,6 +143,8 @@ def accuracy_over(
     """Accuracy of ``model`` on every transformed copy in ``stack`` ``(S, N, ...)``: shape ``(S,)``.
 
     The stack is sent through the model as one flat batch, in chunks of ``chunk_size``.
+
+    Chapters 7 and 8.
     """
     stack = check_tensor("stack", stack, min_dim=3)
     labels = check_tensor("labels", labels, min_dim=1)
@@ -149,29 +155,6 @@ def accuracy_over(
     model.eval()
     logits = apply_batched(lambda b: model(b.to(device)).cpu(), stack, chunk_size)
     return (logits.argmax(-1) == labels.cpu()).float().mean(1)
-
-
-@torch.no_grad()
-def invariance_error_over(
-    f: Batched, x: torch.Tensor, stack: torch.Tensor, chunk_size: int = 1024
-) -> torch.Tensor:
-    """Relative invariance error ``||f(T_s x) - f(x)|| / ||f(x)||`` for every ``T_s x`` in ``stack``.
-
-    The same measure as :func:`helpers.metrics.invariance_error`, for transformations
-    that are not shifts (rotations, scalings): ``stack`` is ``(S, *x.shape)``, e.g. from
-    :func:`rotate_all`. Returns shape ``(S,)``; norms are over the whole batch.
-    """
-    x = check_tensor("x", x, min_dim=2)
-    stack = check_tensor("stack", stack, min_dim=3)
-    if tuple(stack.shape[1:]) != tuple(x.shape):
-        raise ValueError(
-            f"stack must have shape (S, {', '.join(map(str, x.shape))}), got {tuple(stack.shape)}"
-        )
-    chunk_size = check_int("chunk_size", chunk_size, minimum=1)
-    reference = f(x)
-    out = apply_batched(f, stack, chunk_size)
-    gap = (out - reference.unsqueeze(0)).reshape(stack.shape[0], -1).norm(dim=1)
-    return gap / reference.norm().clamp_min(1e-12)
 
 
 def epochs_to_reach(losses: Sequence[float], threshold: float) -> int | None:
@@ -186,3 +169,35 @@ def epochs_to_reach(losses: Sequence[float], threshold: float) -> int | None:
         if loss <= threshold:
             return epoch
     return None
+
+
+class RandomPlacement:
+    """Batch transform: cut the digit out of its known place and paste it at a random place (chapter 6).
+
+    Training images hold their digit (``digit_size`` pixels) with top-left corner at
+    ``source``; every call draws a fresh top-left corner per sample, uniform over the canvas,
+    from a generator seeded with ``seed``. Used as ``train(..., transform=RandomPlacement(...))``
+    it turns a set of digits at one location into fully translated data.
+    """
+
+    def __init__(self, digit_size: int, canvas_size: int, source: tuple[int, int], seed: int = 0) -> None:
+        self.digit_size = check_int("digit_size", digit_size, minimum=1)
+        self.canvas_size = check_int("canvas_size", canvas_size, minimum=self.digit_size)
+        if len(source) != 2:
+            raise ValueError(f"source must be (row, col), got {source!r}")
+        self.source = tuple(check_int(f"source[{i}]", s, minimum=0) for i, s in enumerate(source))
+        if max(self.source) + self.digit_size > self.canvas_size:
+            raise ValueError(f"source={source!r} puts the digit outside a {canvas_size}-pixel canvas")
+        self.generator = torch.Generator().manual_seed(check_int("seed", seed, minimum=0))
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        x = check_tensor("x", x, min_dim=4)
+        if x.shape[-1] != self.canvas_size or x.shape[-2] != self.canvas_size:
+            raise ValueError(
+                f"x must hold {self.canvas_size}x{self.canvas_size} images, got {tuple(x.shape)}"
+            )
+        (r, c), d = self.source, self.digit_size
+        digits = x[..., r : r + d, c : c + d].cpu()
+        room = self.canvas_size - d + 1
+        positions = torch.randint(0, room, (x.shape[0], 2), generator=self.generator)
+        return place_on_canvas(digits, positions, self.canvas_size).to(x.device)

@@ -16,6 +16,8 @@ def glue(name: str, value: Any, display: bool = False) -> None:
     """Record ``value`` under ``name`` for ``{glue:text}`` in the prose.
 
     Plain Python numbers are glued, so a tensor or NumPy scalar becomes a ``float``/``int``.
+
+    Every chapter.
     """
     if hasattr(value, "item") and getattr(value, "size", 1) in (1, ()) or isinstance(value, torch.Tensor):
         value = value.item()
@@ -48,6 +50,8 @@ def check_exercise(
     ``answer`` is either a value (compared with ``reference``) or a function (called on
     every argument tuple in ``cases`` and compared with ``reference`` on the same). An
     answer left as ``None`` is reported as not attempted.
+
+    Every chapter.
     """
     if answer is None:
         print("Not attempted yet: replace None with your answer and run this cell again.")
@@ -79,7 +83,9 @@ def _shape(args: tuple) -> str:
 
 
 def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], floatfmt: str = ".3g"):
-    """A Markdown table (rendered by Jupyter and by the HTML book) from headers and rows."""
+    """A Markdown table from headers and rows, as an ``IPython.display.Markdown`` object: a cell's
+    last expression shows it (Jupyter and the HTML book render it); elsewhere pass it to
+    ``display``. Floats are formatted with ``floatfmt``, anything else with ``str``. Every chapter."""
     if any(len(r) != len(headers) for r in rows):
         raise ValueError(f"rows must each have {len(headers)} entries, as headers has")
     from IPython.display import Markdown

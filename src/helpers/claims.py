@@ -28,7 +28,7 @@ CONFIDENCE = 0.95
 
 @dataclass(frozen=True)
 class Interval:
-    """A mean with its confidence interval, from ``n`` values."""
+    """A mean with its confidence interval, from ``n`` values. Chapters 3-8."""
 
     mean: float
     low: float
@@ -85,6 +85,11 @@ def mean_interval(values: object, confidence: float = CONFIDENCE) -> Interval:
     return Interval(mean, mean - half, mean + half, int(array.size))
 
 
+def interval_text(values: object, spec: str = ".1%", confidence: float = CONFIDENCE) -> str:
+    """The mean and its interval as text for a results table, e.g. ``"93.1% (91.0% to 95.2%)"`` (chapters 3, 4)."""
+    return mean_interval(values, confidence).format(spec)
+
+
 def difference_interval(
     larger: object, smaller: object, confidence: float = CONFIDENCE, paired: bool | None = None
 ) -> Interval:
@@ -95,6 +100,8 @@ def difference_interval(
     per-seed differences. Otherwise the two spreads add (Welch's standard error, with the
     degrees of freedom of the smaller sample: the cautious choice). A plain number on one side
     is a bound with no spread.
+
+    Chapters 3-8 (through the checks).
     """
     a, b, confidence = _values("larger", larger), _values("smaller", smaller), _check_confidence(confidence)
     if paired is None:

@@ -7,6 +7,7 @@ random positions. Chapters 3, 4, 6, 7 and 8 train on them.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -20,7 +21,7 @@ SPLITS = ("train", "test", "all")
 
 @dataclass
 class Digits:
-    """Images ``(N, 1, H, W)`` in [0, 1], labels ``(N,)`` and top-left positions ``(N, 2)``."""
+    """Images ``(N, 1, H, W)`` in [0, 1], labels ``(N,)`` and top-left positions ``(N, 2)``. Chapters 3-8."""
 
     images: torch.Tensor
     labels: torch.Tensor
@@ -48,6 +49,8 @@ def load_digits_tensor(
     """scikit-learn's digits as ``(N, 1, digit_size, digit_size)`` images in [0, 1] and labels.
 
     The split is a fixed seeded permutation, so ``train`` and ``test`` never share an image.
+
+    Chapters 3-8 (chapter 6 directly).
     """
     digit_size = check_int("digit_size", digit_size, minimum=8)
     split = check_choice("split", split, SPLITS)
@@ -64,7 +67,7 @@ def load_digits_tensor(
 
 
 def place_on_canvas(images: torch.Tensor, positions: torch.Tensor, canvas_size: int) -> torch.Tensor:
-    """Paste each ``(C, h, w)`` image onto an empty ``canvas_size`` square at its top-left position."""
+    """Paste each ``(C, h, w)`` image onto an empty ``canvas_size`` square at its top-left position. Chapters 3-8 (chapter 6 directly)."""
     images = check_tensor("images", images, min_dim=4)
     positions = check_tensor("positions", positions, min_dim=2)
     n, c, h, w = images.shape
@@ -101,6 +104,8 @@ def digits_on_canvas(
     ``positions`` is ``"random"`` (uniform over every top-left position that keeps the
     digit inside, seeded), ``"center"``, one ``(row, col)`` for all, or an ``(N, 2)`` tensor.
     ``classes`` keeps only those digit classes (labels keep their digit value).
+
+    Chapters 3, 4, 6, 7 and 8.
     """
     canvas_size = check_int("canvas_size", canvas_size, minimum=8)
     images, labels = load_digits_tensor(digit_size, split)
@@ -169,6 +174,8 @@ class RedGreen:
     """Red-Green images ``(N, 3, H, W)``, labels ``(N,)`` and the top-left ``(row, col)`` of each box.
 
     Label 0: the red box is left of the green one; label 1: green is left of red.
+
+    Chapter 5.
     """
 
     images: torch.Tensor
@@ -246,3 +253,44 @@ def red_green(
         dim=1,
     )
     return RedGreen(images, labels, red, green)
+
+
+def placements(canvas_size: int, object_size: int, step: int = 1) -> torch.Tensor:
+    """Top-left corners ``(P, 2)`` of every placement of an ``object_size`` square inside a
+    ``canvas_size`` canvas, every ``step`` pixels, row-major (chapters 5 and 6 sweep them)."""
+    canvas_size = check_int("canvas_size", canvas_size, minimum=1)
+    object_size = check_int("object_size", object_size, minimum=1)
+    step = check_int("step", step, minimum=1)
+    if object_size > canvas_size:
+        raise ValueError(f"object_size must be <= canvas_size ({canvas_size}), got {object_size}")
+    coords = torch.arange(0, canvas_size - object_size + 1, step)
+    return torch.cartesian_prod(coords, coords)
+
+
+def relabel(labels: torch.Tensor, classes: Sequence[int]) -> torch.Tensor:
+    """Map digit labels in ``classes`` to ``0 .. len(classes) - 1`` (chapter 6 trains 5-class networks)."""
+    labels = check_tensor("labels", labels)
+    classes = [check_int(f"classes[{i}]", c, minimum=0) for i, c in enumerate(classes)]
+    if not classes or len(set(classes)) != len(classes):
+        raise ValueError(f"classes must be non-empty and distinct, got {classes!r}")
+    lut = torch.full((max(max(classes), int(labels.max())) + 1,), -1, dtype=torch.long)
+    lut[torch.tensor(classes)] = torch.arange(len(classes))
+    out = lut[labels.long().cpu()]
+    if (out < 0).any():
+        raise ValueError(f"labels hold values outside classes={classes}")
+    return out.to(labels.device)
+
+
+def balanced_subset(labels: torch.Tensor, per_class: int) -> torch.Tensor:
+    """Indices of the first ``per_class`` samples of every class present in ``labels``, class by class. Chapter 6."""
+    labels = check_tensor("labels", labels)
+    per_class = check_int("per_class", per_class, minimum=1)
+    picks = []
+    for c in torch.unique(labels):
+        where = torch.nonzero(labels == c).flatten()
+        if len(where) < per_class:
+            raise ValueError(
+                f"class {int(c)} has only {len(where)} samples, fewer than per_class={per_class}"
+            )
+        picks.append(where[:per_class])
+    return torch.cat(picks)

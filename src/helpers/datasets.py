@@ -24,7 +24,7 @@ SPLITS = ("train", "test")
 
 
 def default_root() -> Path:
-    """Where datasets live: ``$BOOK_DATA_DIR`` if set, else ``data/downloads`` in the repository."""
+    """Where datasets live: ``$BOOK_DATA_DIR`` if set, else ``data/downloads`` in the repository. No chapter uses it yet (README: Scaling up)."""
     return Path(os.environ.get("BOOK_DATA_DIR", Path(__file__).resolve().parents[2] / "data" / "downloads"))
 
 
@@ -70,6 +70,8 @@ def load_images(
     ``"digits"`` is scikit-learn's offline set (:func:`helpers.data.load_digits_tensor`);
     the others are read from ``root`` (default :func:`default_root`). ``limit`` keeps the
     first ``limit`` images, for quick runs.
+
+    No chapter uses it yet (README: Scaling up).
     """
     source = check_choice("source", source, SOURCES)
     split = check_choice("split", split, SPLITS)

@@ -1,7 +1,10 @@
 """Execute a chapter notebook in a fresh kernel: wall time, the kernel's peak memory, every
-glued value and the figures it shows. Used by ``make bench`` (``bench/bench.py``), ``make
-robust`` (``bench/robust.py``) and the tests of the built book (``tests/book``: determinism,
-every figure on its page), not by the chapters themselves.
+glued value and the figures it shows; and read back what the book's build executed.
+
+Used by ``make bench`` (``bench/bench.py``), ``make robust`` (``bench/robust.py``) and
+``make test``: :func:`write_executed` gives nbval the build's executed notebooks (the
+second execution of ``make test`` is nbval's, compared with them), and ``tests/book``
+counts their figures. Not used by the chapters themselves.
 """
 
 from __future__ import annotations
@@ -72,6 +75,34 @@ def shown_figures(nb: dict) -> int:
             html = "".join(html) if isinstance(html, list) else html
             count += any(kind in data for kind in IMAGE_TYPES) or 'class="frame-slider"' in html
     return count
+
+
+def executed_notebook(path: str | Path, cache: str | Path) -> dict:
+    """The notebook at ``path`` with the outputs the build's execution cache holds for it
+    (glue outputs included, which the build's ``jupyter_execute`` copies leave out)."""
+    import nbformat
+    from jupyter_cache import get_cache
+
+    cache = Path(cache)
+    if not cache.exists():
+        raise RuntimeError(f"{cache} missing: run `make build-strict` first")
+    try:
+        _, merged = get_cache(str(cache)).merge_match_into_notebook(nbformat.read(path, as_version=4))
+    except KeyError as error:  # no cached execution matches today's code cells
+        raise RuntimeError(f"{path}: the build's cache holds no execution of it; run `make build-strict`") from error
+    return json.loads(nbformat.writes(merged))
+
+
+def write_executed(notebooks: list[Path], cache: str | Path, folder: str | Path) -> list[Path]:
+    """Write every notebook with its cached outputs into ``folder``; return the paths written."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for path in notebooks:
+        target = folder / Path(path).name
+        target.write_text(json.dumps(executed_notebook(path, cache), indent=1, ensure_ascii=False) + "\n")
+        written.append(target)
+    return written
 
 
 def reproducible(values: dict[str, str]) -> dict[str, str]:
@@ -149,3 +180,10 @@ def execute(
     return Execution(
         path, seconds, peak, glued_values(as_dict), markdown_outputs(as_dict), shown_figures(as_dict)
     )
+
+
+if __name__ == "__main__":  # python -m helpers.execution CACHE FOLDER NOTEBOOK...  (make notebooks)
+    import sys
+
+    for written in write_executed([Path(p) for p in sys.argv[3:]], sys.argv[1], sys.argv[2]):
+        print(f"executed by the build: {written}")

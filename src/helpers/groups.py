@@ -18,7 +18,6 @@ Kernels must have odd size (a centre pixel) and ``padding`` is symmetric zero pa
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F
@@ -30,7 +29,7 @@ GROUP_POOLS = ("max", "mean")
 
 
 def rot90(x: torch.Tensor, k: int = 1) -> torch.Tensor:
-    """Rotate the last two (spatial) axes by ``k`` counter-clockwise quarter turns."""
+    """Rotate the last two (spatial) axes by ``k`` counter-clockwise quarter turns. Chapter 8."""
     x = check_tensor("x", x, min_dim=2)
     k = check_int("k", k)
     if x.shape[-1] != x.shape[-2]:
@@ -42,6 +41,8 @@ def rotate_c4_maps(y: torch.Tensor, k: int = 1) -> torch.Tensor:
     """How C4 acts on group feature maps ``(N, C, 4, H, W)``: rotate space, shift the rotation axis.
 
     If ``y = layer(x)`` for an equivariant layer, then ``layer(rot90(x, k)) == rotate_c4_maps(y, k)``.
+
+    Chapter 8.
     """
     y = check_tensor("y", y, min_dim=5)
     if y.shape[-3] != 4:
@@ -157,53 +158,3 @@ def rotation_safe_maxpool(x: torch.Tensor) -> torch.Tensor:
     flat = x.reshape(-1, 1, h, w)
     out = F.max_pool2d(flat, 2, 2) if h % 2 == 0 else F.max_pool2d(flat, 3, 2, padding=1)
     return out.reshape(*lead, *out.shape[-2:])
-
-
-class C4CNN(nn.Module):
-    """A small C4 group CNN whose output is exactly invariant to 90-degree input rotations (chapter 8).
-
-    Lifting conv -> ReLU -> pool, then ``len(widths) - 1`` blocks of group conv -> ReLU -> pool,
-    then max over rotations (:func:`group_pool`), global average pooling over space and a
-    linear classifier. ``pool=False`` skips the spatial pooling. With ``widths=(w1, w2, ...)``
-    it has about as many parameters as :class:`helpers.models.SmallCNN` with widths
-    ``(2 * w1, 2 * w2, ...)`` but four times its convolution cost.
-    """
-
-    def __init__(
-        self,
-        in_channels: int = 1,
-        n_classes: int = 10,
-        widths: Sequence[int] = (8, 16, 16),
-        kernel_size: int = 3,
-        pool: bool = True,
-    ) -> None:
-        super().__init__()
-        in_channels = check_int("in_channels", in_channels, minimum=1)
-        n_classes = check_int("n_classes", n_classes, minimum=2)
-        if isinstance(widths, (int, str)) or len(widths) == 0:
-            raise ValueError(f"widths must be a non-empty sequence of channel counts, got {widths!r}")
-        widths = [check_int(f"widths[{i}]", w, minimum=1) for i, w in enumerate(widths)]
-        self.pool = bool(pool)
-        self.lift = LiftingConvC4(in_channels, widths[0], kernel_size)
-        self.gconvs = nn.ModuleList(
-            GroupConvC4(a, b, kernel_size) for a, b in zip(widths[:-1], widths[1:], strict=True)
-        )
-        self.classifier = nn.Linear(widths[-1], n_classes)
-
-    def group_features(self, x: torch.Tensor) -> list[torch.Tensor]:
-        """The C4 feature maps ``(N, C, 4, H, W)`` after every block (ReLU and pooling applied)."""
-        maps = []
-        y = x
-        for layer in [self.lift, *self.gconvs]:
-            y = F.relu(layer(y))
-            if self.pool:
-                y = rotation_safe_maxpool(y)
-            maps.append(y)
-        return maps
-
-    def features(self, x: torch.Tensor) -> torch.Tensor:
-        """The invariant penultimate vector ``(N, C)``: max over rotations, mean over space."""
-        return group_pool(self.group_features(x)[-1], "max").mean(dim=(-2, -1))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.classifier(self.features(x))

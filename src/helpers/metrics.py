@@ -4,7 +4,8 @@ Every function sweeps a set of shifts in one batched call: the input is shifted 
 offsets at once (:func:`helpers.shifts.shift_all`), the stack is flattened into one batch
 and sent through ``f`` (in chunks of ``chunk_size`` samples to bound memory).
 
-``f`` maps a batch ``(N, ...)`` to a batch ``(N, ...)``. Used from chapter 1 on; the
+``f`` maps a batch ``(N, ...)`` to a batch ``(N, ...)``; every function runs without
+gradients (``torch.no_grad``), so no caller needs to wrap it. Used from chapter 1 on; the
 classifier metrics (:func:`predict_over_shifts`, :func:`consistency`,
 :func:`change_rate`) from chapter 3 on.
 """
@@ -22,7 +23,7 @@ Batched = Callable[[torch.Tensor], torch.Tensor]
 
 
 def apply_batched(f: Batched, stack: torch.Tensor, chunk_size: int | None = None) -> torch.Tensor:
-    """Apply ``f`` to a ``(S, B, ...)`` stack as one ``(S*B, ...)`` batch; return ``(S, B, ...)``."""
+    """Apply ``f`` to a ``(S, B, ...)`` stack as one ``(S*B, ...)`` batch; return ``(S, B, ...)``. Every sweep of chapters 1-8."""
     s, b = stack.shape[:2]
     flat = stack.reshape(s * b, *stack.shape[2:])
     if chunk_size is None or chunk_size >= flat.shape[0]:
@@ -37,6 +38,7 @@ def _norm_per_shift(t: torch.Tensor) -> torch.Tensor:
     return t.reshape(t.shape[0], -1).norm(dim=1)
 
 
+@torch.no_grad()
 def equivariance_gap(
     f: Batched,
     x: torch.Tensor,
@@ -51,6 +53,8 @@ def equivariance_gap(
     output shift; the gap is then taken against the nearer of ``floor(d/stride)`` and
     ``ceil(d/stride)`` (whichever is smaller), so a nonzero gap is never an artefact of
     rounding the wrong way.
+
+    Chapter 2.
     """
     x = check_tensor("x", x, min_dim=2)
     stride = check_int("stride", stride, minimum=1)
@@ -71,6 +75,7 @@ def equivariance_gap(
     return gap
 
 
+@torch.no_grad()
 def equivariance_error(
     f: Batched,
     x: torch.Tensor,
@@ -79,12 +84,13 @@ def equivariance_error(
     stride: int = 1,
     chunk_size: int | None = None,
 ) -> torch.Tensor:
-    """Relative equivariance error per offset: ``||f(T x) - T' f(x)|| / ||f(x)||``, shape ``(S,)``."""
+    """Relative equivariance error per offset: ``||f(T x) - T' f(x)|| / ||f(x)||``, shape ``(S,)``. Chapters 1-4."""
     gap = equivariance_gap(f, x, offsets, mode=mode, stride=stride, chunk_size=chunk_size)
     scale = f(x).norm().clamp_min(1e-12)
     return _norm_per_shift(gap) / scale
 
 
+@torch.no_grad()
 def invariance_error(
     f: Batched,
     x: torch.Tensor,
@@ -95,14 +101,42 @@ def invariance_error(
     """Relative invariance error per offset: ``||f(T x) - f(x)|| / ||f(x)||``, shape ``(S,)``.
 
     For ``mode="crop"`` the reference is the unshifted crop (offset 0, same margin).
+
+    Chapters 1, 3, 4 and 7.
     """
     x = check_tensor("x", x, min_dim=2)
     table = _check_offsets(offsets)
     margin = int(table.abs().max()) if mode == "crop" else None
     stack = shift_all(x, torch.cat([torch.zeros_like(table[:1]), table]), mode, margin=margin)
     out = apply_batched(f, stack, chunk_size)
-    reference, shifted = out[:1], out[1:]
-    return _norm_per_shift(shifted - reference) / reference.norm().clamp_min(1e-12)
+    return _relative_change(out[1:], out[:1])
+
+
+def _relative_change(outputs: torch.Tensor, reference: torch.Tensor) -> torch.Tensor:
+    """``||outputs[s] - reference|| / ||reference||`` for every ``s`` (``reference`` has a leading 1)."""
+    return _norm_per_shift(outputs - reference) / reference.norm().clamp_min(1e-12)
+
+
+@torch.no_grad()
+def invariance_error_over(
+    f: Batched, x: torch.Tensor, stack: torch.Tensor, chunk_size: int = 1024
+) -> torch.Tensor:
+    """Relative invariance error ``||f(T_s x) - f(x)|| / ||f(x)||`` for every ``T_s x`` in ``stack``.
+
+    The measure of :func:`invariance_error`, for transformations that are not shifts
+    (rotations, scalings; chapters 7 and 8): ``stack`` is ``(S, *x.shape)``, e.g. from
+    :func:`helpers.augment.rotate_all`. Returns shape ``(S,)``; norms are over the whole batch.
+    """
+    x = check_tensor("x", x, min_dim=2)
+    stack = check_tensor("stack", stack, min_dim=3)
+    if tuple(stack.shape[1:]) != tuple(x.shape):
+        raise ValueError(
+            f"stack must have shape (S, {', '.join(map(str, x.shape))}), got {tuple(stack.shape)}"
+        )
+    chunk_size = check_int("chunk_size", chunk_size, minimum=1)
+    reference = f(x)
+    out = apply_batched(f, stack, chunk_size)
+    return _relative_change(out, reference.unsqueeze(0))
 
 
 @torch.no_grad()
@@ -114,7 +148,7 @@ def predict_over_shifts(
     margin: int | None = None,
     chunk_size: int = 2048,
 ) -> torch.Tensor:
-    """Model outputs for every shift of every input: shape ``(S, B, ...)``, one batched sweep."""
+    """Model outputs for every shift of every input: shape ``(S, B, ...)``, one batched sweep. Chapters 3 and 4."""
     x = check_tensor("x", x, min_dim=2)
     return apply_batched(model, shift_all(x, offsets, mode, margin=margin), chunk_size)
 
@@ -125,6 +159,8 @@ def consistency(labels: torch.Tensor, n_pairs: int = 1, seed: int = 0) -> float:
     ``labels`` has shape ``(S, B)`` (one predicted class per shift and image, e.g. the
     argmax of :func:`predict_over_shifts`). For every image ``n_pairs`` pairs of distinct
     shifts are drawn with a seeded generator; returns the fraction of pairs that agree.
+
+    Chapter 4.
     """
     labels = check_tensor("labels", labels, min_dim=2)
     if labels.shape[0] < 2:
@@ -144,6 +180,8 @@ def change_rate(labels: torch.Tensor, offsets: Sequence[Offset], step: int = 1) 
 
     ``labels`` is ``(S, B)`` for the ``offsets`` it was computed on; every pair of offsets
     at distance exactly ``step`` (one axis, the others equal) counts, for every image.
+
+    Chapter 4.
     """
     labels = check_tensor("labels", labels, min_dim=2)
     table = _check_offsets(offsets)

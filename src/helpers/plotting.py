@@ -11,9 +11,19 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
+from helpers._checks import check_int
+
 
 def _np(a: torch.Tensor | np.ndarray) -> np.ndarray:
     return a.detach().cpu().numpy() if isinstance(a, torch.Tensor) else np.asarray(a)
+
+
+def _channels_last(image: np.ndarray) -> np.ndarray:
+    if image.ndim == 3 and image.shape[0] == 3:
+        return np.moveaxis(image, 0, -1)
+    if image.ndim != 2:
+        raise ValueError(f"images must be (H, W), (1, H, W) or (3, H, W), got shape {image.shape}")
+    return image
 
 
 def show_images(
@@ -25,9 +35,13 @@ def show_images(
     symmetric: bool = False,
     colorbar: bool = False,
     suptitle: str | None = None,
+    vmin: float | None = None,
+    vmax: float | None = None,
 ) -> plt.Figure:
-    """A grid of 2-D images (``(H, W)`` or ``(1, H, W)``); ``symmetric`` centres the colour map at 0."""
-    images = [_np(im).squeeze() for im in images]
+    """A grid of images: grey ``(H, W)`` or ``(1, H, W)``, or colour ``(3, H, W)`` (channels first,
+    values in [0, 1]; ``cmap`` and ``symmetric`` then do not apply). ``symmetric`` centres the
+    colour map at 0. Every chapter uses it. Every chapter."""
+    images = [_channels_last(_np(im).squeeze()) for im in images]
     n = len(images)
     ncols = ncols or n
     nrows = -(-n // ncols)
@@ -38,7 +52,7 @@ def show_images(
         ax.axis("off")
         if k >= n:
             continue
-        kw = {}
+        kw = {"vmin": vmin, "vmax": vmax}
         if symmetric:
             m = float(np.abs(images[k]).max()) or 1.0
             kw = {"vmin": -m, "vmax": m}
@@ -59,7 +73,7 @@ def plot_signals(
     title: str | None = None,
     ax: plt.Axes | None = None,
 ) -> plt.Figure:
-    """1-D signals as offset stem plots on one axis, one row per signal."""
+    """1-D signals as offset stem plots on one axis, one row per signal. Chapters 1, 3 and 4."""
     if ax is None:
         fig, ax = plt.subplots(figsize=(7, 0.8 + 0.7 * len(signals)))
     else:
@@ -88,7 +102,7 @@ def plot_mean_spread(
     title: str | None = None,
     ax: plt.Axes | None = None,
 ) -> plt.Figure:
-    """For each name, a ``(runs, len(x))`` array drawn as its mean with a min-max band."""
+    """For each name, a ``(runs, len(x))`` array drawn as its mean with a min-max band. Chapters 2, 3, 4, 6, 7 and 8."""
     if ax is None:
         fig, ax = plt.subplots(figsize=(6, 3.5))
     else:
@@ -104,5 +118,47 @@ def plot_mean_spread(
         ax.set_title(title)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_patch_frame(frames: dict[str, np.ndarray], index: int, title: str = "") -> plt.Figure:
+    """Three panels for frame ``index``: the input, the filter's response (peak marked), the evidence so far.
+
+    The response is scaled to its own maximum (the pooled value, printed above it). The
+    third panel plots the evidence of frames ``0 .. index`` against the step along the
+    path, on fixed axes, so a sequence of frames reads like a film (chapter 5).
+    """
+    n = len(frames["evidence"])
+    index = check_int("index", index, minimum=0)
+    if index >= n:
+        raise ValueError(f"index must be < {n} (the number of frames), got {index}")
+    fig, axes = plt.subplots(1, 3, figsize=(9, 2.9), gridspec_kw={"width_ratios": [1, 1, 1.4]})
+    (row, col), (pr, pc) = frames["positions"][index], frames["peak"][index]
+    axes[0].imshow(frames["images"][index], cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+    axes[0].set_title(f"patch at ({row}, {col})", fontsize=9)
+    pooled = float(frames["pooled"][index])
+    axes[1].imshow(
+        frames["responses"][index], cmap="magma", vmin=0, vmax=pooled or 1.0, interpolation="nearest"
+    )
+    if pr >= 0:
+        axes[1].plot(pc, pr, "c+", ms=12, mew=2)
+    axes[1].set_title(
+        f"response, max {pooled:.2f} (+)" if pooled > 0 else "response: zero everywhere", fontsize=9
+    )
+    for ax in axes[:2]:
+        ax.set_xticks([])
+        ax.set_yticks([])
+    ev = frames["evidence"]
+    axes[2].plot(np.arange(index + 1), ev[: index + 1], "o-", ms=3, color="C0")
+    axes[2].axhline(0, color="0.6", lw=0.8)
+    pad = 0.1 * (float(ev.max() - ev.min()) or 1.0)
+    axes[2].set_xlim(-0.5, n - 0.5)
+    axes[2].set_ylim(float(ev.min()) - pad, float(ev.max()) + pad)
+    axes[2].set_xlabel("step along the path")
+    axes[2].set_ylabel("evidence for bottom-right")
+    axes[2].grid(alpha=0.3)
+    if title:
+        fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return fig

@@ -1,4 +1,4 @@
-"""Receptive fields of CNNs, and a dilated CNN with a large receptive field but no pooling (chapter 3).
+"""Receptive fields of CNNs: the closed form, a layer-by-layer table, a gradient measurement (chapter 3).
 
 Chapter 3 (``chapters/03_pooling_and_receptive_fields.ipynb``) tests the hypothesis that
 a large receptive field makes a network's output shift-invariant. The receptive field of
@@ -9,7 +9,8 @@ a stack of layers with kernel sizes ``k_l``, strides ``s_l`` and dilations ``d_l
 (:func:`closed_form_receptive_field`). :func:`receptive_field_table` walks a model's
 layers and applies the recursion ``r <- r + d (k - 1) j``, ``j <- j s`` (``j``: the jump,
 the distance in input pixels between neighbouring units); :func:`gradient_receptive_field`
-measures the same thing empirically from the gradient of one output unit.
+measures the same thing empirically from the gradient of one output unit, whose nonzero
+region :func:`gradient_footprint` returns (chapter 3 draws it).
 """
 
 from __future__ import annotations
@@ -20,10 +21,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from helpers._checks import check_choice, check_int
-
-HEADS = ("gap", "gmp", "flatten")
-PADDINGS = ("zeros", "circular", "reflect", "replicate")
+from helpers._checks import check_int
 
 # Layers that do not mix neighbouring positions: they leave the receptive field alone.
 _POINTWISE = (
@@ -43,7 +41,7 @@ _HEAD = (nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d, nn.Flatten, nn.Linear)
 
 @dataclass(frozen=True)
 class LayerRF:
-    """One spatial layer: its geometry, and the receptive field and jump after it."""
+    """One spatial layer: its geometry, and the receptive field and jump after it. Chapter 3."""
 
     name: str
     kind: str
@@ -67,6 +65,8 @@ def layer_geometry(module: nn.Module) -> tuple[int, int, int] | None:
 
     Knows ``Conv2d``, ``MaxPool2d``, ``AvgPool2d`` and any module with a
     ``receptive_geometry()`` method (the layers of :mod:`helpers.antialias`).
+
+    Chapter 3.
     """
     if hasattr(module, "receptive_geometry"):
         return tuple(int(v) for v in module.receptive_geometry())
@@ -102,6 +102,8 @@ def receptive_field_table(model: nn.Module) -> list[LayerRF]:
 
     Walks the leaf modules in registration order (their order in ``nn.Sequential``) and
     stops at the head (global pooling, flatten, linear).
+
+    Chapter 3.
     """
     if not isinstance(model, nn.Module):
         raise ValueError(f"model must be a torch.nn.Module, got {type(model).__name__}")
@@ -122,14 +124,14 @@ def receptive_field_table(model: nn.Module) -> list[LayerRF]:
 
 
 def receptive_field(model: nn.Module) -> int:
-    """Receptive field (in input pixels, along one axis) of the last spatial layer of ``model``."""
+    """Receptive field (in input pixels, along one axis) of the last spatial layer of ``model``. Chapter 3."""
     return receptive_field_table(model)[-1].receptive_field
 
 
 def closed_form_receptive_field(
     kernels: Sequence[int], strides: Sequence[int] | None = None, dilations: Sequence[int] | None = None
 ) -> int:
-    """``1 + sum_l d_l (k_l - 1) prod_{i<l} s_i`` for a stack of layers (strides and dilations default to 1)."""
+    """``1 + sum_l d_l (k_l - 1) prod_{i<l} s_i`` for a stack of layers (strides and dilations default to 1). Chapter 3."""
     kernels = [check_int(f"kernels[{i}]", k, minimum=1) for i, k in enumerate(kernels)]
     if not kernels:
         raise ValueError("kernels must name at least one layer")
@@ -149,16 +151,17 @@ def closed_form_receptive_field(
     return r
 
 
-def gradient_receptive_field(
+def gradient_footprint(
     f: Callable[[torch.Tensor], torch.Tensor], input_size: int, in_channels: int = 1, seed: int = 0
-) -> int:
-    """Measure the receptive field: the width of the input region that moves the centre unit of ``f``.
+) -> torch.Tensor:
+    """The input pixels that move the centre unit of ``f``: a boolean ``(input_size, input_size)`` map.
 
     ``f`` maps ``(1, C, n, n)`` images to ``(1, K, h, w)`` feature maps. The gradient of
-    the sum of the centre unit's channels is taken at a random positive input; the
-    receptive field is the extent (along rows) of its nonzero entries. Pointwise
-    nonlinearities can hide part of the field (a ReLU that is off, a max that is not
-    reached), so this is a lower bound of the closed form that equals it for linear layers.
+    the sum of the centre unit's channels is taken at a random positive input (drawn with
+    its own generator, seeded by ``seed``: the global torch stream is left alone); a pixel
+    is in the footprint when the gradient there is nonzero in some input channel.
+
+    Chapter 3.
     """
     input_size = check_int("input_size", input_size, minimum=1)
     in_channels = check_int("in_channels", in_channels, minimum=1)
@@ -168,84 +171,21 @@ def gradient_receptive_field(
     if out.dim() != 4:
         raise ValueError(f"f must return (1, K, h, w) feature maps, got shape {tuple(out.shape)}")
     out[0, :, out.shape[2] // 2, out.shape[3] // 2].sum().backward()
-    rows = torch.nonzero(x.grad.abs().sum((0, 1, 3)) > 0).flatten()
+    return x.grad.abs().sum((0, 1)) > 0
+
+
+def gradient_receptive_field(
+    f: Callable[[torch.Tensor], torch.Tensor], input_size: int, in_channels: int = 1, seed: int = 0
+) -> int:
+    """Measure the receptive field: the width of the input region that moves the centre unit of ``f``.
+
+    The extent (along rows) of :func:`gradient_footprint`. Pointwise nonlinearities can
+    hide part of the field (a ReLU that is off, a max that is not reached), so this is a
+    lower bound of the closed form that equals it for linear layers.
+
+    Chapter 3.
+    """
+    rows = torch.nonzero(gradient_footprint(f, input_size, in_channels, seed).any(1)).flatten()
     if rows.numel() == 0:
         return 0
     return int(rows.max() - rows.min() + 1)
-
-
-class DilatedCNN(nn.Module):
-    """Stride-1 conv-ReLU blocks with growing dilation: a large receptive field, no pooling, no subsampling.
-
-    Block ``l`` has ``widths[l]`` channels, a ``kernel_size`` kernel and dilation
-    ``dilations[l]`` and "same" padding (``padding``: a ``Conv2d`` padding mode), so every
-    feature map keeps the input size.
-    The head is ``"gap"`` (global average pooling + linear), ``"gmp"`` (global max) or ``"flatten"`` (linear over
-    every position; needs ``input_size``), as in :class:`helpers.models.SmallCNN`.
-    Chapter 3 uses it to separate "large receptive field" from "pooling".
-    """
-
-    def __init__(
-        self,
-        in_channels: int = 1,
-        n_classes: int = 10,
-        widths: Sequence[int] = (8, 16, 16, 16),
-        dilations: Sequence[int] = (1, 2, 4, 8),
-        kernel_size: int = 3,
-        head: str = "flatten",
-        input_size: int | None = None,
-        padding: str = "zeros",
-    ) -> None:
-        super().__init__()
-        padding = check_choice("padding", padding, PADDINGS)
-        in_channels = check_int("in_channels", in_channels, minimum=1)
-        n_classes = check_int("n_classes", n_classes, minimum=2)
-        kernel_size = check_int("kernel_size", kernel_size, minimum=1)
-        if kernel_size % 2 == 0:
-            raise ValueError(f"kernel_size must be odd (for 'same' padding), got {kernel_size}")
-        head = check_choice("head", head, HEADS)
-        if not widths or len(widths) != len(dilations):
-            raise ValueError(
-                f"widths and dilations must be non-empty and of the same length, got {len(widths)} and {len(dilations)}"
-            )
-        layers: list[nn.Module] = []
-        channels = in_channels
-        for i, (width, d) in enumerate(zip(widths, dilations, strict=True)):
-            width = check_int(f"widths[{i}]", width, minimum=1)
-            d = check_int(f"dilations[{i}]", d, minimum=1)
-            pad = d * (kernel_size // 2)
-            conv = nn.Conv2d(channels, width, kernel_size, padding=pad, dilation=d, padding_mode=padding)
-            layers += [conv, nn.ReLU()]
-            channels = width
-        self.features = nn.Sequential(*layers)
-        if head == "flatten":
-            if input_size is None:
-                raise ValueError("input_size must be given when head='flatten'")
-            input_size = check_int("input_size", input_size, minimum=1)
-            self.head = nn.Sequential(nn.Flatten(), nn.Linear(channels * input_size * input_size, n_classes))
-        else:
-            pool = nn.AdaptiveAvgPool2d(1) if head == "gap" else nn.AdaptiveMaxPool2d(1)
-            self.head = nn.Sequential(pool, nn.Flatten(), nn.Linear(channels, n_classes))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head(self.features(x))
-
-
-def kaiming_init_(model: nn.Module) -> nn.Module:
-    """Re-initialise every conv layer for ReLU networks (He normal weights, zero bias); return ``model``.
-
-    PyTorch's default initialisation shrinks the signal at every layer, so the small
-    deep networks of chapters 3 and 4 (no normalisation layers) sit on a loss plateau
-    for several epochs; He initialisation lets every architecture start learning at
-    once, which keeps the comparison about architecture rather than about luck with
-    the first steps. The linear head keeps its default initialisation. Uses the global
-    torch seed (call ``seed_everything`` first).
-    """
-    if not isinstance(model, nn.Module):
-        raise ValueError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    for m in model.modules():
-        if isinstance(m, nn.Conv2d):
-            nn.init.kaiming_normal_(m.weight, nonlinearity="relu")
-            if m.bias is not None:
-                nn.init.zeros_(m.bias)
-    return model

@@ -1,7 +1,7 @@
 """Reproducibility: seeds, a fixed thread count, deterministic kernels, the device.
 
 Every notebook starts with ``device = setup(seed)``; the same run gives the same numbers
-to the digit on the same machine (see ``tests/test_determinism.py``).
+to the digit on the same machine (``make notebooks`` runs every chapter twice and compares).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ THREADS_ENV = "HELPERS_THREADS"
 
 
 def default_threads() -> int:
-    """``THREADS``, or the value of the environment variable ``HELPERS_THREADS`` when set."""
+    """``THREADS``, or the value of the environment variable ``HELPERS_THREADS`` when set. Every chapter (through setup)."""
     value = os.environ.get(THREADS_ENV, "").strip()
     if not value:
         return THREADS
@@ -32,7 +32,7 @@ def default_threads() -> int:
 
 
 def seed_everything(seed: int) -> torch.Generator:
-    """Seed Python, NumPy and torch (CPU and CUDA); return a torch generator with that seed."""
+    """Seed Python, NumPy and torch (CPU and CUDA); return a torch generator with that seed. Chapters 3-8 (through train_runs)."""
     seed = check_int("seed", seed, minimum=0)
     random.seed(seed)
     np.random.seed(seed)  # noqa: NPY002 - readers may use the legacy global generator
@@ -41,7 +41,7 @@ def seed_everything(seed: int) -> torch.Generator:
 
 
 def get_device(prefer_cuda: bool = True) -> torch.device:
-    """CUDA when present (and wanted), otherwise the CPU."""
+    """CUDA when present (and wanted), otherwise the CPU. Every chapter (through setup)."""
     return torch.device("cuda" if prefer_cuda and torch.cuda.is_available() else "cpu")
 
 
@@ -49,6 +49,8 @@ def setup(seed: int = 0, threads: int | None = None, prefer_cuda: bool = True) -
     """Seed everything, fix the thread count, ask for deterministic kernels; return the device.
 
     ``threads`` defaults to :func:`default_threads`. Every chapter calls this first.
+
+    Every chapter.
     """
     threads = check_int("threads", default_threads() if threads is None else threads, minimum=1)
     torch.set_num_threads(threads)

@@ -71,6 +71,8 @@ def shift_all(
 
     ``margin`` (crop only) is the half-size of the border kept outside the window; it
     defaults to the largest absolute offset, so every window lies inside ``x``.
+
+    Chapters 1-8 (every batched sweep).
     """
     mode = check_choice("mode", mode, MODES)
     table = _check_offsets(offsets)  # (S, k)
@@ -116,13 +118,15 @@ def shift(x: torch.Tensor, offset: Offset, mode: str = "circular", margin: int |
     [4, 1, 2, 3]
     >>> shift(torch.tensor([1, 2, 3, 4]), 1, mode="zero").tolist()
     [0, 1, 2, 3]
+
+    Chapters 1-4 and 7.
     """
     offset = check_offset("offset", offset)
     return shift_all(x, [offset], mode=mode, margin=margin)[0]
 
 
 def all_offsets_2d(max_offset: int, step: int = 1) -> list[tuple[int, int]]:
-    """Every ``(dy, dx)`` with ``|dy|, |dx| <= max_offset`` on a grid of ``step``."""
+    """Every ``(dy, dx)`` with ``|dy|, |dx| <= max_offset`` on a grid of ``step``. Chapter 2."""
     max_offset = check_int("max_offset", max_offset, minimum=0)
     step = check_int("step", step, minimum=1)
     r = range(-max_offset, max_offset + 1, step)

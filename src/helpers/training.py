@@ -1,6 +1,7 @@
 """Training and evaluation plumbing shared by the chapters that train networks (3-8).
 
-Data live in tensors (the datasets are small), batches are drawn with a seeded
+:func:`train_runs` is the one entry point that trains a set of runs (every recipe with
+every seed, one seeding rule); :func:`train` is the loop of one run. Data live in tensors (the datasets are small), batches are drawn with a seeded
 generator (no DataLoader workers), and a text progress bar shows each run in a live kernel
 or a terminal. The HTML book shows none: its build sets ``HELPERS_PROGRESS=0`` for the
 kernels it starts (``_ext/executed_pages.py``).
@@ -8,9 +9,12 @@ kernels it starts (``_ext/executed_pages.py``).
 
 from __future__ import annotations
 
+import copy
 import os
 import sys
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 import torch
 import torch.nn.functional as F
@@ -18,13 +22,14 @@ from torch import nn
 from tqdm import tqdm
 
 from helpers._checks import check_int, check_tensor
+from helpers.repro import seed_everything
 
 # Set to "0" to hide every progress bar (the book's build does, so that no bar reaches a page).
 PROGRESS_ENV = "HELPERS_PROGRESS"
 
 
 def progress_wanted() -> bool:
-    """Whether :func:`train` shows a progress bar when not told: yes, unless ``HELPERS_PROGRESS=0``."""
+    """Whether :func:`train` shows a progress bar when not told: yes, unless ``HELPERS_PROGRESS=0``. Chapters 3-8 (through train)."""
     return os.environ.get(PROGRESS_ENV, "1").strip() != "0"
 
 
@@ -48,6 +53,8 @@ def train(
     ``transform`` (e.g. a torchvision augmentation) is applied to every batch before the
     forward pass. The model stays on ``device`` (default: where its parameters are).
     ``progress`` shows a text progress bar; ``None`` asks :func:`progress_wanted`.
+
+    Chapters 3-8 (through train_runs; chapter 6 also directly).
     """
     x = check_tensor("x", x, min_dim=2)
     y = check_tensor("y", y, min_dim=1)
@@ -86,7 +93,7 @@ def train(
 
 @torch.no_grad()
 def predict(model: nn.Module, x: torch.Tensor, batch_size: int = 1024) -> torch.Tensor:
-    """Logits of ``model`` on ``x`` (in eval mode, in batches), returned on the CPU."""
+    """Logits of ``model`` on ``x`` (in eval mode, in batches), returned on the CPU. Chapters 5-8."""
     x = check_tensor("x", x, min_dim=2)
     device = next(model.parameters()).device
     model.eval()
@@ -94,5 +101,100 @@ def predict(model: nn.Module, x: torch.Tensor, batch_size: int = 1024) -> torch.
 
 
 def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int = 1024) -> float:
-    """Top-1 accuracy of ``model`` on ``(x, y)``, in [0, 1]."""
+    """Top-1 accuracy of ``model`` on ``(x, y)``, in [0, 1]. Chapters 3-8."""
     return (predict(model, x, batch_size).argmax(1) == y.cpu()).float().mean().item()
+
+
+Transform = Callable[[torch.Tensor], torch.Tensor]
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """How to train one architecture in :func:`train_runs`.
+
+    - ``build``: a function of no arguments returning a fresh, untrained model;
+    - ``transform``: ``seed -> batch transform`` (e.g. ``lambda s: PerSample(aug, seed=s)``),
+      so that every run draws its own seeded augmentation stream;
+    - ``options``: :func:`train` keyword arguments for this recipe only (e.g. ``epochs``);
+    - ``after``: called as ``after(model, seed)`` right after the run's training, before the
+      next run starts (chapter 6 fits a new class layer on the pretrained network there).
+    """
+
+    build: Callable[[], nn.Module]
+    transform: Callable[[int], Transform] | None = None
+    options: Mapping[str, object] = field(default_factory=dict)
+    after: Callable[[nn.Module, int], None] | None = None
+
+
+@dataclass
+class Runs:
+    """What :func:`train_runs` trained: per ``(name, seed)`` the model, its epoch losses and seconds. Chapters 3-8."""
+
+    names: list[str]
+    seeds: list[int]
+    models: dict[tuple[str, int], nn.Module]
+    losses: dict[tuple[str, int], list[float]]
+    seconds: dict[tuple[str, int], float]
+    initial: dict[tuple[str, int], nn.Module] = field(default_factory=dict)
+
+    def of(self, name: str) -> list[nn.Module]:
+        """The trained models of recipe ``name``, one per seed, in seed order."""
+        if name not in self.names:
+            raise ValueError(f"name must be one of {self.names}, got {name!r}")
+        return [self.models[name, seed] for seed in self.seeds]
+
+    def per_seed(self, name: str, measure: Callable[[nn.Module], object]) -> torch.Tensor:
+        """``measure(model)`` for every seed of ``name``, stacked: shape ``(seeds, ...)``."""
+        values = [measure(model) for model in self.of(name)]
+        if all(isinstance(v, torch.Tensor) for v in values):
+            return torch.stack([v.cpu() for v in values])
+        return torch.tensor(values)
+
+
+def train_runs(
+    recipes: Mapping[str, Recipe | Callable[[], nn.Module]],
+    seeds: Sequence[int],
+    x: torch.Tensor,
+    y: torch.Tensor,
+    *,
+    device: torch.device | str | None = None,
+    keep_initial: bool = False,
+    **options,
+) -> Runs:
+    """Train every recipe with every seed (chapters 3-8); one seeding rule for the whole book.
+
+    ``recipes`` maps a name to a :class:`Recipe` or to a bare builder. For each name, then
+    each seed: :func:`helpers.repro.seed_everything` with the seed, build, move to ``device``
+    (default: the CPU), and :func:`train` with ``seed`` (the batch order), the recipe's
+    transform for that seed, and ``options`` updated by the recipe's own. So a run's result
+    depends on its recipe and seed only, not on which runs came before it.
+    ``keep_initial`` keeps a copy of every model before training (``Runs.initial``).
+    """
+    if not recipes:
+        raise ValueError("recipes must name at least one recipe")
+    seeds = [check_int(f"seeds[{i}]", s, minimum=0) for i, s in enumerate(seeds)]
+    if not seeds or len(set(seeds)) != len(seeds):
+        raise ValueError(f"seeds must be non-empty and distinct, got {seeds!r}")
+    device = torch.device("cpu") if device is None else torch.device(device)
+    runs = Runs(list(recipes), seeds, {}, {}, {})
+    for name, recipe in recipes.items():
+        if not isinstance(recipe, Recipe):
+            if not callable(recipe):
+                raise ValueError(f"recipes[{name!r}] must be a Recipe or a builder function, got {recipe!r}")
+            recipe = Recipe(recipe)
+        for seed in seeds:
+            seed_everything(seed)
+            model = recipe.build().to(device)
+            if keep_initial:
+                runs.initial[name, seed] = copy.deepcopy(model)
+            transform = None if recipe.transform is None else recipe.transform(seed)
+            start = time.perf_counter()
+            runs.losses[name, seed] = train(
+                model, x, y, seed=seed, transform=transform, device=device,
+                desc=f"{name}, seed {seed}", **{**options, **recipe.options},
+            )
+            runs.seconds[name, seed] = time.perf_counter() - start
+            runs.models[name, seed] = model
+            if recipe.after is not None:
+                recipe.after(model, seed)
+    return runs

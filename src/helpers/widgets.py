@@ -3,7 +3,7 @@
 An ipywidgets explorer needs a running kernel; beside each one a chapter shows a
 :class:`FrameSlider` of precomputed frames, which works in the static HTML book too.
 Chapter 1 uses :func:`shift_explorer` and :func:`frame_slider`; chapter 5 uses
-:func:`frame_slider`.
+:func:`patch_explorer` and :func:`frame_slider`.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import matplotlib.pyplot as plt
+import numpy as np
 import torch
 
 from helpers.shifts import MODES, shift
@@ -24,6 +25,8 @@ def shift_explorer(
     """Sliders for ``(dy, dx)`` and a shift-kind menu; shows the shifted image and each view of it.
 
     ``views`` maps a title to a function of the shifted ``(H, W)`` image returning an image.
+
+    Chapter 1.
     """
     import ipywidgets as widgets
 
@@ -62,6 +65,8 @@ class FrameSlider:
     The frames are PNG images embedded in the notebook output with a few lines of inline
     JavaScript, so the slider works in the static HTML book and in Jupyter alike, with no
     kernel. Build one with :func:`frame_slider`.
+
+    Chapters 1 and 5.
     """
 
     def __init__(self, frames: list[bytes], labels: list[str], title: str, alt: str) -> None:
@@ -103,6 +108,8 @@ def frame_slider(figures: list, labels: list[str], title: str, alt: str, dpi: in
     """Render matplotlib figures (closed afterwards) into a :class:`FrameSlider`.
 
     ``title`` labels the slider; ``alt`` describes the figure for screen readers.
+
+    Chapters 1 and 5.
     """
     import io
 
@@ -113,3 +120,50 @@ def frame_slider(figures: list, labels: list[str], title: str, alt: str, dpi: in
         plt.close(fig)
         frames.append(buffer.getvalue())
     return FrameSlider(frames, list(labels), title, alt)
+
+
+def patch_explorer(frames: dict[str, np.ndarray]):
+    """An ipywidgets explorer over precomputed frames (row and column sliders) for chapter 5.
+
+    Needs a running kernel; the chapter shows a static figure and a kernel-free slider
+    built from the same frames beside it.
+    """
+    import ipywidgets as widgets
+
+    pos = frames["positions"]
+    lookup = {(int(r), int(c)): i for i, (r, c) in enumerate(pos)}
+    rows, cols = sorted({int(r) for r in pos[:, 0]}), sorted({int(c) for c in pos[:, 1]})
+    out = widgets.Output()
+    ev = frames["evidence"]
+
+    def draw(row: int, col: int) -> None:
+        with out:
+            out.clear_output(wait=True)
+            i = lookup.get((row, col))
+            if i is None:
+                print(f"no frame at ({row}, {col})")
+                return
+            fig, axes = plt.subplots(1, 2, figsize=(6, 3))
+            axes[0].imshow(frames["images"][i], cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+            axes[0].set_title(f"patch at ({row}, {col})", fontsize=9)
+            pooled = float(frames["pooled"][i])
+            axes[1].imshow(
+                frames["responses"][i], cmap="magma", vmin=0, vmax=pooled or 1.0, interpolation="nearest"
+            )
+            pr, pc = frames["peak"][i]
+            if pr >= 0:
+                axes[1].plot(pc, pr, "c+", ms=12, mew=2)
+            verdict = "bottom-right" if ev[i] > 0 else "top-left"
+            axes[1].set_title(f"max {pooled:.2f}; evidence {ev[i]:+.2f}: {verdict}", fontsize=9)
+            for ax in axes:
+                ax.axis("off")
+            plt.show()
+
+    step_r = rows[1] - rows[0] if len(rows) > 1 else 1
+    step_c = cols[1] - cols[0] if len(cols) > 1 else 1
+    controls = widgets.interactive(
+        draw,
+        row=widgets.IntSlider(min=rows[0], max=rows[-1], step=step_r, value=rows[0], continuous_update=False),
+        col=widgets.IntSlider(min=cols[0], max=cols[-1], step=step_c, value=cols[0], continuous_update=False),
+    )
+    return widgets.VBox([controls, out])

@@ -14,10 +14,10 @@ from helpers.augment import (
     PerSample,
     accuracy_over,
     epochs_to_reach,
-    invariance_error_over,
     rotate_all,
     scale_all,
 )
+from helpers.metrics import invariance_error_over
 
 ROTATE = v2.RandomRotation(45, interpolation=v2.InterpolationMode.BILINEAR)
 

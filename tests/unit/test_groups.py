@@ -9,7 +9,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from helpers.groups import (
-    C4CNN,
     GroupConvC4,
     LiftingConvC4,
     group_pool,
@@ -17,7 +16,7 @@ from helpers.groups import (
     rotate_c4_maps,
     rotation_safe_maxpool,
 )
-from helpers.models import SmallCNN, count_parameters
+from helpers.models import C4CNN, SmallCNN, count_parameters
 
 SIZES = st.integers(5, 14)  # odd and even
 KS = st.sampled_from([0, 1, 2, 3, -1, 5])

@@ -9,19 +9,10 @@ from hypothesis import strategies as st
 from torch import nn
 
 from helpers.antialias import BlurPool
-from helpers.locations import (
-    RandomPlacement,
-    balanced_subset,
-    classifier,
-    every_location,
-    location_accuracy,
-    location_grid,
-    location_net,
-    penultimate,
-    relabel,
-    replace_classifier,
-    ring_profile,
-)
+from helpers.augment import RandomPlacement
+from helpers.data import balanced_subset, placements, relabel
+from helpers.models import classifier, location_net, penultimate, replace_classifier
+from helpers.sweeps import every_location, location_accuracy, ring_profile
 
 
 @pytest.mark.parametrize("head", ["flatten", "gap"])
@@ -77,14 +68,15 @@ def test_relabel():
         relabel(torch.tensor([1]), [1, 1])
 
 
-def test_location_grid():
-    grid = location_grid(24, 8, step=2)
+def test_placements_cover_the_canvas_row_major():
+    grid = placements(24, 8, step=2)
     assert grid.shape == (81, 2) and grid[0].tolist() == [0, 0] and grid[1].tolist() == [0, 2]
     assert grid[-1].tolist() == [16, 16]
-    with pytest.raises(ValueError, match="digit_size"):
-        location_grid(8, 9)
+    assert placements(10, 4, step=2).max() == 6
+    with pytest.raises(ValueError, match="object_size"):
+        placements(8, 9)
     with pytest.raises(ValueError, match="step"):
-        location_grid(8, 4, step=0)
+        placements(8, 4, step=0)
 
 
 @settings(max_examples=10, deadline=None)

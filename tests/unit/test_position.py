@@ -14,21 +14,18 @@ from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 from torch import nn  # noqa: E402
 
-from helpers.position import (  # noqa: E402
-    PaddedCNN,
-    all_positions,
+from helpers.models import PaddedCNN, single_filter_net  # noqa: E402
+from helpers.plotting import plot_patch_frame  # noqa: E402
+from helpers.probes import (  # noqa: E402
     apply_linear_readout,
     coordinate_grid,
-    evidence_map,
     feature_maps,
     fit_linear_readout,
     hypercolumns,
-    patch_frames,
-    plot_patch_frame,
     r_squared,
-    single_filter_net,
 )
 from helpers.shifts import shift  # noqa: E402
+from helpers.sweeps import evidence_map, patch_frames  # noqa: E402
 
 
 def _net(padding: str, seed: int = 0) -> nn.Module:
@@ -164,13 +161,6 @@ def test_readout_rejects_mismatched_input():
     readout = fit_linear_readout(torch.rand(2, 3, 4, 4), torch.rand(2, 2, 4, 4))
     with pytest.raises(ValueError, match="channels"):
         apply_linear_readout(torch.rand(1, 4, 4, 4), readout)
-
-
-def test_all_positions():
-    pos = all_positions(10, 4, step=2)
-    assert pos.shape == (16, 2) and pos.max() == 6 and pos[1].tolist() == [0, 2]
-    with pytest.raises(ValueError, match="patch_size"):
-        all_positions(4, 5)
 
 
 def test_patch_frames_match_a_direct_forward_pass():

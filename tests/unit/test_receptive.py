@@ -8,14 +8,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
 
-from helpers.antialias import anti_aliased_cnn
 from helpers.metrics import invariance_error
-from helpers.models import SmallCNN
+from helpers.models import DilatedCNN, SmallCNN, anti_aliased_cnn, kaiming_init_
 from helpers.receptive import (
-    DilatedCNN,
     closed_form_receptive_field,
     gradient_receptive_field,
-    kaiming_init_,
     receptive_field,
     receptive_field_table,
 )

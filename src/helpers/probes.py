@@ -1,0 +1,113 @@
+"""Probes of what a network's features encode (chapter 5): a linear read-out of pixel position.
+
+Islam et al. (2020) ask whether absolute position can be read out of frozen conv features.
+:func:`hypercolumns` stacks every layer's feature map at input resolution,
+:func:`fit_linear_readout` fits ridge regression from those per-pixel features to the
+:func:`coordinate_grid`, and :func:`r_squared` says how much of the position it recovers.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from helpers._checks import check_int, check_tensor
+
+
+def feature_maps(model: nn.Module, x: torch.Tensor) -> list[torch.Tensor]:
+    """The output of every ``nn.ReLU`` in ``model.features``, in order (chapter 5)."""
+    x = check_tensor("x", x, min_dim=4)
+    if not isinstance(getattr(model, "features", None), nn.Sequential):
+        raise ValueError("model must have an nn.Sequential attribute 'features' (SmallCNN, PaddedCNN)")
+    maps = []
+    for layer in model.features:
+        x = layer(x)
+        if isinstance(layer, nn.ReLU):
+            maps.append(x)
+    if not maps:
+        raise ValueError("model.features holds no nn.ReLU whose output could be read")
+    return maps
+
+
+@torch.no_grad()
+def hypercolumns(model: nn.Module, x: torch.Tensor, size: int | None = None) -> torch.Tensor:
+    """Every layer's feature map resized (nearest) to ``size`` and stacked: ``(N, sum of widths, size, size)``.
+
+    Each pixel then carries the features of every layer above it, the input to the
+    position read-out of chapter 5. ``size`` defaults to the input's height.
+    """
+    x = check_tensor("x", x, min_dim=4)
+    size = x.shape[-2] if size is None else check_int("size", size, minimum=1)
+    device = next(model.parameters()).device
+    maps = feature_maps(model.eval(), x.to(device))
+    return torch.cat([F.interpolate(m, size=(size, size), mode="nearest") for m in maps], dim=1)
+
+
+def coordinate_grid(size: int, n: int = 1) -> torch.Tensor:
+    """Normalised pixel coordinates ``(n, 2, size, size)``: channel 0 the row, channel 1 the column, in [0, 1]. Chapter 5."""
+    size = check_int("size", size, minimum=2)
+    n = check_int("n", n, minimum=1)
+    ramp = torch.arange(size, dtype=torch.float32) / (size - 1)
+    grid = torch.stack([ramp[:, None].expand(size, size), ramp[None, :].expand(size, size)])
+    return grid.expand(n, 2, size, size).clone()
+
+
+def _pixels(maps: torch.Tensor) -> torch.Tensor:
+    """``(N, C, H, W)`` -> ``(N * H * W, C)`` in float64."""
+    return maps.permute(0, 2, 3, 1).reshape(-1, maps.shape[1]).double().cpu()
+
+
+def fit_linear_readout(
+    features: torch.Tensor, targets: torch.Tensor, ridge: float = 1e-2
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Ridge regression from per-pixel ``features (N, C, H, W)`` to ``targets (N, T, H, W)``.
+
+    Features are standardised first, each channel's spread clamped at a tenth of the largest
+    channel's, so that a channel that is almost always zero in the fitting images cannot
+    blow up on others; ``ridge`` is the penalty per sample. Returns ``(weights, mean, scale)``
+    for :func:`apply_linear_readout`. Chapter 5 reads pixel coordinates out this way.
+    """
+    features = check_tensor("features", features, min_dim=4)
+    targets = check_tensor("targets", targets, min_dim=4)
+    if features.shape[0] != targets.shape[0] or features.shape[2:] != targets.shape[2:]:
+        raise ValueError(
+            f"features {tuple(features.shape)} and targets {tuple(targets.shape)} must agree on N, H and W"
+        )
+    if ridge < 0:
+        raise ValueError(f"ridge must be >= 0, got {ridge}")
+    x, y = _pixels(features), _pixels(targets)
+    spread = x.std(0)
+    mean, scale = x.mean(0), spread.clamp_min(max(0.1 * spread.max().item(), 1e-12))
+    x = torch.cat([(x - mean) / scale, torch.ones(len(x), 1, dtype=x.dtype)], dim=1)
+    penalty = ridge * len(x) * torch.eye(x.shape[1], dtype=x.dtype)
+    penalty[-1, -1] = 0.0  # the intercept is not penalised
+    weights = torch.linalg.solve(x.T @ x + penalty, x.T @ y)
+    return weights, mean, scale
+
+
+def apply_linear_readout(features: torch.Tensor, readout: tuple[torch.Tensor, ...]) -> torch.Tensor:
+    """Predictions ``(N, T, H, W)`` of a read-out from :func:`fit_linear_readout`. Chapter 5."""
+    features = check_tensor("features", features, min_dim=4)
+    weights, mean, scale = readout
+    if features.shape[1] != mean.shape[0]:
+        raise ValueError(f"features must have {mean.shape[0]} channels, got {features.shape[1]}")
+    n, _, h, w = features.shape
+    x = (_pixels(features) - mean) / scale
+    pred = x @ weights[:-1] + weights[-1]
+    return pred.reshape(n, h, w, -1).permute(0, 3, 1, 2).float()
+
+
+def r_squared(pred: torch.Tensor, target: torch.Tensor) -> float:
+    """Coefficient of determination, averaged over the target channels (dim 1): 1 is perfect, 0 is no better than the mean. Chapter 5."""
+    pred = check_tensor("pred", pred, min_dim=2)
+    target = check_tensor("target", target, min_dim=2)
+    if pred.shape != target.shape:
+        raise ValueError(
+            f"pred and target must have the same shape, got {tuple(pred.shape)} and {tuple(target.shape)}"
+        )
+    p = pred.transpose(0, 1).reshape(pred.shape[1], -1).double()
+    t = target.transpose(0, 1).reshape(target.shape[1], -1).double().to(p.device)
+    residual = ((p - t) ** 2).sum(1)
+    total = ((t - t.mean(1, keepdim=True)) ** 2).sum(1).clamp_min(1e-12)
+    return (1.0 - residual / total).mean().item()
