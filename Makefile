@@ -15,13 +15,14 @@ export IPYTHONDIR := $(CURDIR)/$(VENV)/etc/ipython
 export JUPYTER_DATA_DIR := $(CURDIR)/$(VENV)/share/jupyter
 JB := $(BIN)/jupyter-book build -W -n --keep-going .
 
-.PHONY: help setup book test lint unit notebooks build-strict book-tests lab-tests bench robust scale lab clean
+.PHONY: help setup book test lint unit notebooks build-strict book-tests lab-tests bench robust faq scale lab clean
 
 help:
 	@echo "make book   build the HTML book into _build/html (sets up .venv first)"
-	@echo "make test   unit tests, every notebook under nbval, strict build, tests of the built book"
+	@echo "make test   lint, unit tests, strict build, every notebook again under nbval (same outputs), tests of the built book"
 	@echo "make lab    open the notebooks in JupyterLab"
 	@echo "make bench  time every notebook in a fresh kernel (bench/results.md)"
+	@echo "make faq    every question of the FAQ (FAQ=folder, default ../shared/seed) has a verdict"
 	@echo "make robust run every training chapter with other seeds and two threads; every check must pass"
 	@echo "make scale NB=03_pooling_and_receptive_fields PARAMS='-p EPOCHS 20'  run a chapter bigger"
 	@echo "make clean  remove everything the commands above create"
@@ -44,13 +45,24 @@ lint: setup
 unit: setup
 	$(BIN)/pytest -q tests/unit
 
-notebooks: setup
-	$(BIN)/pytest -q --nbval-lax --nbval-current-env -p no:randomly chapters
-
 # A clean execution cache, so the strict build executes every notebook against today's helpers.
 build-strict: setup
 	rm -rf _build/.jupyter_cache _build/jupyter_execute
 	$(JB) 2>&1 | tee _build.log
+
+# The second (and last) execution of every notebook in `make test`, and the reproducibility
+# check: nbval runs each notebook the strict build executed, with the build's outputs
+# (_build/executed, from its cache), in a fresh kernel, and compares every output: prints,
+# tables, glued values, figures. tests/nbval_sanitize.cfg masks memory addresses; cells
+# tagged nbval-ignore-output print wall-clock times or show a live ipywidgets explorer. The
+# kernel sees what the build's kernels see (helpers.execution.KERNEL_ENVIRONMENT) and runs
+# cells as Jupyter does (tests/nbval_as_jupyter.py).
+KERNEL_ENV := MPLBACKEND=module://matplotlib_inline.backend_inline HELPERS_PROGRESS=0
+notebooks: build-strict
+	rm -rf _build/executed
+	$(BIN)/python -m helpers.execution _build/.jupyter_cache _build/executed/chapters chapters/*.ipynb
+	env $(KERNEL_ENV) PYTHONPATH=tests $(BIN)/pytest -q --nbval --nbval-current-env -p no:randomly \
+		-p nbval_as_jupyter --nbval-sanitize-with tests/nbval_sanitize.cfg _build/executed/chapters
 
 book-tests: setup
 	$(BIN)/pytest -q tests/book
@@ -59,15 +71,21 @@ book-tests: setup
 lab-tests: setup
 	$(BIN)/pytest -q tests/lab
 
-test: lint unit notebooks build-strict book-tests lab-tests
+test: lint unit build-strict notebooks book-tests lab-tests
 
 bench: setup
+	$(BIN)/python bench/blurpool_speed.py
 	$(BIN)/python bench/bench.py
 
 # Seeds nobody tuned to (the defaults + 100) and two threads (another summation order, as another
 # CPU would give): every check cell of every training chapter must still pass. Not part of `make test`.
 robust: setup
 	$(BIN)/python bench/robust.py
+
+# Every question of the FAQ (outside the repository; FAQ=its folder) has a verdict in chapter 9.
+FAQ ?= ../shared/seed
+faq: setup
+	$(BIN)/python bench/faq_coverage.py $(FAQ)
 
 # Run one chapter with larger settings (its `parameters` cell lists them); output in _build/scaled/.
 scale: setup

@@ -17,13 +17,19 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 NOTEBOOKS = sorted((ROOT / "chapters").glob("*.ipynb"))
 
 
-@functools.cache
-def second_execution(path: Path):
-    """Each chapter executed once more in a fresh kernel, shared by the tests that need it (the
-    determinism test compares its numbers, the figure test counts the figures it makes)."""
-    from helpers.execution import execute
+CACHE = ROOT / "_build" / ".jupyter_cache"
 
-    return execute(path)
+
+@functools.cache
+def build_execution(path: Path) -> dict:
+    """The chapter as the strict build executed it (outputs from the build's execution cache).
+
+    ``make notebooks`` runs it once more under nbval and requires the same outputs, so its
+    figures are also those a fresh kernel makes.
+    """
+    from helpers.execution import executed_notebook
+
+    return executed_notebook(path, CACHE)
 
 
 def built_pages() -> list[Path]:

@@ -99,3 +99,57 @@ def test_training_notebooks_have_a_parameters_cell(path):
     if trains:
         assert len(tagged) == 1, f"{path.name} trains networks: it needs one cell tagged 'parameters' (papermill)"
         assert re.search(r"^SEEDS\s*=", _source(tagged[0]), re.M), f"{path.name}: the parameters cell sets SEEDS"
+
+
+# Outputs no second run reproduces: wall-clock times, and live ipywidgets explorers (their
+# figures go to the widget in Jupyter, to the cell under nbval; a static figure is compared).
+UNREPRODUCIBLE = re.compile(r"perf_counter|time\.time\(|_wallclock|\.seconds\b|\w+_explorer\(")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_only_unreproducible_outputs_escape_the_comparison(path):
+    """``make notebooks`` compares every output of a second run with the build's, except in cells
+    tagged ``nbval-ignore-output``: those, and only those, print or glue wall-clock times or
+    show a live widget."""
+    for index, cell in enumerate(_load(path)["cells"]):
+        if cell["cell_type"] != "code":
+            continue
+        tagged = "nbval-ignore-output" in cell.get("metadata", {}).get("tags", [])
+        timed = bool(UNREPRODUCIBLE.search(_source(cell)))
+        assert tagged == timed, (
+            f"{path.name} cell {index}: "
+            + ("shows what no second run reproduces, but is compared" if timed else "is excluded from the comparison")
+        )
+        for other in ("nbval-skip", "nbval-check-output", "raises-exception"):
+            assert other not in cell.get("metadata", {}).get("tags", []), f"{path.name} cell {index}: {other}"
+
+
+def test_nbval_kernel_sees_what_the_build_kernels_see():
+    from helpers.execution import KERNEL_ENVIRONMENT
+
+    makefile = (ROOT / "Makefile").read_text()
+    line = re.search(r"^KERNEL_ENV := (.*)$", makefile, re.M).group(1)
+    assert dict(item.split("=", 1) for item in line.split()) == KERNEL_ENVIRONMENT
+
+
+def _public_helpers():
+    import importlib
+    import inspect
+    import pkgutil
+
+    import helpers
+
+    for info in pkgutil.walk_packages(helpers.__path__, "helpers."):
+        if info.name.rsplit(".", 1)[-1].startswith("_") or info.name == "helpers.execution":
+            continue
+        module = importlib.import_module(info.name)
+        for name, obj in vars(module).items():
+            public = not name.startswith("_") and (inspect.isfunction(obj) or inspect.isclass(obj))
+            if public and obj.__module__ == info.name:
+                yield f"{info.name}.{name}", inspect.getdoc(obj) or ""
+
+
+def test_every_public_helper_names_the_chapters_that_use_it():
+    """As libfmp does: a reader of a docstring learns where the book uses it."""
+    unnamed = [name for name, doc in _public_helpers() if not re.search(r"[Cc]hapters? \d|[Ee]very chapter|[Nn]o chapter", doc)]
+    assert not unnamed, f"docstrings that name no chapter: {unnamed}"
