@@ -60,7 +60,29 @@ def _check_kernel(kernel_size: int) -> int:
     return kernel_size
 
 
-class LiftingConvC4(nn.Module):
+class _C4Conv(nn.Module):
+    """What both C4 layers share: the checks, a weight with ``rotations`` copies along its
+    rotation axis (1: none), PyTorch's default conv initialisation, and the convolution with a
+    filter bank whose output gets a rotation axis of 4."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, bias: bool, rotations: int) -> None:
+        super().__init__()
+        self.in_channels = check_int("in_channels", in_channels, minimum=1)
+        self.out_channels = check_int("out_channels", out_channels, minimum=1)
+        self.kernel_size = k = _check_kernel(kernel_size)
+        axis = (rotations,) if rotations > 1 else ()
+        self.weight = nn.Parameter(torch.empty(out_channels, in_channels, *axis, k, k))
+        self.bias = nn.Parameter(torch.zeros(out_channels)) if bias else None
+        # fan-in is in_channels * rotations * k * k, as for a plain conv with that many input channels
+        nn.init.kaiming_uniform_(self.weight.view(out_channels, in_channels * rotations, k, k), a=math.sqrt(5))
+
+    def _convolve(self, x: torch.Tensor, bank: torch.Tensor) -> torch.Tensor:
+        bias = None if self.bias is None else self.bias.repeat_interleave(4)
+        out = F.conv2d(x, bank, bias, padding=self.kernel_size // 2)
+        return out.reshape(x.shape[0], self.out_channels, 4, *out.shape[-2:])
+
+
+class LiftingConvC4(_C4Conv):
     """Lifting convolution ``(N, C_in, H, W) -> (N, C_out, 4, H, W)`` (chapter 8).
 
     One learned filter per output channel, applied in its four rotations:
@@ -68,14 +90,7 @@ class LiftingConvC4(nn.Module):
     """
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int = 3, bias: bool = True) -> None:
-        super().__init__()
-        self.in_channels = check_int("in_channels", in_channels, minimum=1)
-        self.out_channels = check_int("out_channels", out_channels, minimum=1)
-        self.kernel_size = _check_kernel(kernel_size)
-        k = self.kernel_size
-        self.weight = nn.Parameter(torch.empty(out_channels, in_channels, k, k))
-        self.bias = nn.Parameter(torch.zeros(out_channels)) if bias else None
-        nn.init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        super().__init__(in_channels, out_channels, kernel_size, bias, rotations=1)
 
     def filter_bank(self) -> torch.Tensor:
         """The four rotated copies of every filter: ``(C_out * 4, C_in, k, k)``, rotation fastest."""
@@ -85,12 +100,10 @@ class LiftingConvC4(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.dim() != 4 or x.shape[1] != self.in_channels:
             raise ValueError(f"x must have shape (N, {self.in_channels}, H, W), got {tuple(x.shape)}")
-        bias = None if self.bias is None else self.bias.repeat_interleave(4)
-        out = F.conv2d(x, self.filter_bank(), bias, padding=self.kernel_size // 2)
-        return out.reshape(x.shape[0], self.out_channels, 4, *out.shape[-2:])
+        return self._convolve(x, self.filter_bank())
 
 
-class GroupConvC4(nn.Module):
+class GroupConvC4(_C4Conv):
     """Group convolution on C4 feature maps ``(N, C_in, 4, H, W) -> (N, C_out, 4, H, W)`` (chapter 8).
 
     A filter has a rotation axis too: ``w[c_out, c_in, s]``. The output for rotation ``r``
@@ -99,15 +112,7 @@ class GroupConvC4(nn.Module):
     """
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int = 3, bias: bool = True) -> None:
-        super().__init__()
-        self.in_channels = check_int("in_channels", in_channels, minimum=1)
-        self.out_channels = check_int("out_channels", out_channels, minimum=1)
-        self.kernel_size = _check_kernel(kernel_size)
-        k = self.kernel_size
-        self.weight = nn.Parameter(torch.empty(out_channels, in_channels, 4, k, k))
-        self.bias = nn.Parameter(torch.zeros(out_channels)) if bias else None
-        # fan-in is in_channels * 4 * k * k, as for a plain conv with 4x the input channels
-        nn.init.kaiming_uniform_(self.weight.view(out_channels, in_channels * 4, k, k), a=math.sqrt(5))
+        super().__init__(in_channels, out_channels, kernel_size, bias, rotations=4)
 
     def filter_bank(self) -> torch.Tensor:
         """Every transformed filter: ``(C_out * 4, C_in * 4, k, k)``, rotation fastest on both axes."""
@@ -122,11 +127,7 @@ class GroupConvC4(nn.Module):
         if x.dim() != 5 or x.shape[1] != self.in_channels or x.shape[2] != 4:
             raise ValueError(f"x must have shape (N, {self.in_channels}, 4, H, W), got {tuple(x.shape)}")
         n, h, w = x.shape[0], x.shape[-2], x.shape[-1]
-        bias = None if self.bias is None else self.bias.repeat_interleave(4)
-        out = F.conv2d(
-            x.reshape(n, self.in_channels * 4, h, w), self.filter_bank(), bias, padding=self.kernel_size // 2
-        )
-        return out.reshape(n, self.out_channels, 4, *out.shape[-2:])
+        return self._convolve(x.reshape(n, self.in_channels * 4, h, w), self.filter_bank())
 
 
 def group_pool(y: torch.Tensor, mode: str = "max") -> torch.Tensor:

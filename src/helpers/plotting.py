@@ -122,6 +122,20 @@ def plot_mean_spread(
     return fig
 
 
+def draw_patch_panels(axes: Sequence[plt.Axes], frames: dict[str, np.ndarray], index: int) -> float:
+    """Draw frame ``index`` of :func:`helpers.sweeps.patch_frames` on two axes: the input with the
+    patch, and the filter's response scaled to its maximum with the peak marked; return that
+    maximum (the pooled value). Chapter 5's figure, slider and explorer all draw it."""
+    (row, col), (pr, pc) = frames["positions"][index], frames["peak"][index]
+    axes[0].imshow(frames["images"][index], cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+    axes[0].set_title(f"patch at ({row}, {col})", fontsize=9)
+    pooled = float(frames["pooled"][index])
+    axes[1].imshow(frames["responses"][index], cmap="magma", vmin=0, vmax=pooled or 1.0, interpolation="nearest")
+    if pr >= 0:
+        axes[1].plot(pc, pr, "c+", ms=12, mew=2)
+    return pooled
+
+
 def plot_patch_frame(frames: dict[str, np.ndarray], index: int, title: str = "") -> plt.Figure:
     """Three panels for frame ``index``: the input, the filter's response (peak marked), the evidence so far.
 
@@ -134,15 +148,7 @@ def plot_patch_frame(frames: dict[str, np.ndarray], index: int, title: str = "")
     if index >= n:
         raise ValueError(f"index must be < {n} (the number of frames), got {index}")
     fig, axes = plt.subplots(1, 3, figsize=(9, 2.9), gridspec_kw={"width_ratios": [1, 1, 1.4]})
-    (row, col), (pr, pc) = frames["positions"][index], frames["peak"][index]
-    axes[0].imshow(frames["images"][index], cmap="gray", vmin=0, vmax=1, interpolation="nearest")
-    axes[0].set_title(f"patch at ({row}, {col})", fontsize=9)
-    pooled = float(frames["pooled"][index])
-    axes[1].imshow(
-        frames["responses"][index], cmap="magma", vmin=0, vmax=pooled or 1.0, interpolation="nearest"
-    )
-    if pr >= 0:
-        axes[1].plot(pc, pr, "c+", ms=12, mew=2)
+    pooled = draw_patch_panels(axes[:2], frames, index)
     axes[1].set_title(
         f"response, max {pooled:.2f} (+)" if pooled > 0 else "response: zero everywhere", fontsize=9
     )

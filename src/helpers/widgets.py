@@ -14,6 +14,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
+from helpers.plotting import draw_patch_panels
 from helpers.shifts import MODES, shift
 
 
@@ -144,15 +145,7 @@ def patch_explorer(frames: dict[str, np.ndarray]):
                 print(f"no frame at ({row}, {col})")
                 return
             fig, axes = plt.subplots(1, 2, figsize=(6, 3))
-            axes[0].imshow(frames["images"][i], cmap="gray", vmin=0, vmax=1, interpolation="nearest")
-            axes[0].set_title(f"patch at ({row}, {col})", fontsize=9)
-            pooled = float(frames["pooled"][i])
-            axes[1].imshow(
-                frames["responses"][i], cmap="magma", vmin=0, vmax=pooled or 1.0, interpolation="nearest"
-            )
-            pr, pc = frames["peak"][i]
-            if pr >= 0:
-                axes[1].plot(pc, pr, "c+", ms=12, mew=2)
+            pooled = draw_patch_panels(axes, frames, i)
             verdict = "bottom-right" if ev[i] > 0 else "top-left"
             axes[1].set_title(f"max {pooled:.2f}; evidence {ev[i]:+.2f}: {verdict}", fontsize=9)
             for ax in axes:
