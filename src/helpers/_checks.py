@@ -18,6 +18,14 @@ def check_int(name: str, value: object, *, minimum: int | None = None) -> int:
     return value
 
 
+def check_odd(name: str, value: object, why: str) -> int:
+    """A positive odd integer (a kernel with a centre pixel); ``why`` says what needs the centre."""
+    value = check_int(name, value, minimum=1)
+    if value % 2 == 0:
+        raise ValueError(f"{name} must be odd ({why}), got {value}")
+    return value
+
+
 def check_offset(name: str, offset: object) -> tuple[int, ...]:
     """An offset is an int (1-D) or a tuple of ints (one per shifted axis)."""
     if isinstance(offset, torch.Tensor):

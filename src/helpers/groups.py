@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from helpers._checks import check_choice, check_int, check_tensor
+from helpers._checks import check_choice, check_int, check_odd, check_tensor
 
 GROUP_POOLS = ("max", "mean")
 
@@ -51,15 +51,6 @@ def rotate_c4_maps(y: torch.Tensor, k: int = 1) -> torch.Tensor:
     return torch.roll(rot90(y, k), shifts=k, dims=-3)
 
 
-def _check_kernel(kernel_size: int) -> int:
-    kernel_size = check_int("kernel_size", kernel_size, minimum=1)
-    if kernel_size % 2 == 0:
-        raise ValueError(
-            f"kernel_size must be odd (a filter needs a centre to rotate about), got {kernel_size}"
-        )
-    return kernel_size
-
-
 class _C4Conv(nn.Module):
     """What both C4 layers share: the checks, a weight with ``rotations`` copies along its
     rotation axis (1: none), PyTorch's default conv initialisation, and the convolution with a
@@ -69,7 +60,7 @@ class _C4Conv(nn.Module):
         super().__init__()
         self.in_channels = check_int("in_channels", in_channels, minimum=1)
         self.out_channels = check_int("out_channels", out_channels, minimum=1)
-        self.kernel_size = k = _check_kernel(kernel_size)
+        self.kernel_size = k = check_odd("kernel_size", kernel_size, "a filter needs a centre to rotate about")
         axis = (rotations,) if rotations > 1 else ()
         self.weight = nn.Parameter(torch.empty(out_channels, in_channels, *axis, k, k))
         self.bias = nn.Parameter(torch.zeros(out_channels)) if bias else None

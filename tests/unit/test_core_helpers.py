@@ -130,3 +130,13 @@ def test_markdown_table_and_frame_slider():
     figs = [plt.figure() for _ in range(3)]
     html = frame_slider(figs, ["a", "b", "c"], title="t", alt="three blank figures")._repr_html_()
     assert html.count("data:image/png;base64,") == 4 and 'type="range"' in html and 'max="2"' in html
+
+
+def test_check_odd_names_the_argument_and_the_reason():
+    from helpers._checks import check_odd
+
+    assert check_odd("kernel_size", 5, "a centre") == 5
+    with pytest.raises(ValueError, match=r"kernel_size must be odd \(a centre\), got 4"):
+        check_odd("kernel_size", 4, "a centre")
+    with pytest.raises(ValueError, match="kernel_size must be >= 1"):
+        check_odd("kernel_size", -1, "a centre")

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 import torch
 from torch import nn
 
-from helpers._checks import check_choice, check_int
+from helpers._checks import check_choice, check_int, check_odd
 from helpers.models.parts import PADDINGS, apply_init, check_head, conv_output_size, make_head
 
 DOWNSAMPLES = ("maxpool", "avgpool", "stride", "none")
@@ -121,9 +121,7 @@ class DilatedCNN(nn.Module):
         padding = check_choice("padding", padding, SAME_PADDINGS)
         in_channels = check_int("in_channels", in_channels, minimum=1)
         n_classes = check_int("n_classes", n_classes, minimum=2)
-        kernel_size = check_int("kernel_size", kernel_size, minimum=1)
-        if kernel_size % 2 == 0:
-            raise ValueError(f"kernel_size must be odd (for 'same' padding), got {kernel_size}")
+        kernel_size = check_odd("kernel_size", kernel_size, "for 'same' padding")
         head = check_head(head, input_size)
         if input_size is not None:
             input_size = check_int("input_size", input_size, minimum=1)
