@@ -153,3 +153,20 @@ def test_every_public_helper_names_the_chapters_that_use_it():
     """As libfmp does: a reader of a docstring learns where the book uses it."""
     unnamed = [name for name, doc in _public_helpers() if not re.search(r"[Cc]hapters? \d|[Ee]very chapter|[Nn]o chapter", doc)]
     assert not unnamed, f"docstrings that name no chapter: {unnamed}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_imports_only_what_it_uses(path):
+    """A chapter's imports are a map of what it uses from the helpers; a stale one misleads."""
+    import ast
+
+    cells = [c for c in _load(path)["cells"] if c["cell_type"] == "code"]
+    tree = ast.parse("\n".join(_source(c) for c in cells if "remove-cell" not in c["metadata"].get("tags", [])))
+    imported = {
+        (alias.asname or alias.name).split(".")[0]
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.Import, ast.ImportFrom))
+        for alias in node.names
+    }
+    used = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
+    assert not imported - used, f"{path.name} imports what it never uses: {sorted(imported - used)}"
