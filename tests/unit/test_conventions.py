@@ -120,6 +120,9 @@ def test_only_unreproducible_outputs_escape_the_comparison(path):
             f"{path.name} cell {index}: "
             + ("shows what no second run reproduces, but is compared" if timed else "is excluded from the comparison")
         )
+        if tagged:  # an excluded cell glues wall-clock values only: every other number is compared
+            glued = re.findall(r"glue\(\s*f?[\"']([^\"']+)[\"']", _source(cell))
+            assert all(name.endswith("_wallclock") for name in glued), f"{path.name} cell {index}: glues {glued}"
         for other in ("nbval-skip", "nbval-check-output", "raises-exception"):
             assert other not in cell.get("metadata", {}).get("tags", []), f"{path.name} cell {index}: {other}"
 
