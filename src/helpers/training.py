@@ -22,6 +22,7 @@ from torch import nn
 from tqdm import tqdm
 
 from helpers._checks import check_int, check_tensor
+from helpers.ensemble import train_together
 from helpers.repro import seed_everything
 
 # Set to "0" to hide every progress bar (the book's build does, so that no bar reaches a page).
@@ -159,6 +160,7 @@ def train_runs(
     *,
     device: torch.device | str | None = None,
     keep_initial: bool = False,
+    together: bool = False,
     **options,
 ) -> Runs:
     """Train every recipe with every seed (chapters 3-8); one seeding rule for the whole book.
@@ -169,6 +171,11 @@ def train_runs(
     transform for that seed, and ``options`` updated by the recipe's own. So a run's result
     depends on its recipe and seed only, not on which runs came before it.
     ``keep_initial`` keeps a copy of every model before training (``Runs.initial``).
+
+    ``together=True`` trains all seeds of a recipe in one vectorised pass
+    (:func:`helpers.ensemble.train_together`): the same initial weights, batch order and
+    schedule as one run at a time, several times faster for small networks, and equal to
+    it up to rounding. ``Runs.seconds`` then gives each run an equal share of the pass.
     """
     if not recipes:
         raise ValueError("recipes must name at least one recipe")
@@ -182,6 +189,9 @@ def train_runs(
             if not callable(recipe):
                 raise ValueError(f"recipes[{name!r}] must be a Recipe or a builder function, got {recipe!r}")
             recipe = Recipe(recipe)
+        if together:
+            _train_recipe_together(runs, name, recipe, x, y, device, keep_initial, options)
+            continue
         for seed in seeds:
             seed_everything(seed)
             model = recipe.build().to(device)
@@ -198,3 +208,25 @@ def train_runs(
             if recipe.after is not None:
                 recipe.after(model, seed)
     return runs
+
+
+def _train_recipe_together(runs: Runs, name: str, recipe: Recipe, x, y, device, keep_initial: bool, options) -> None:
+    """Every seed of one recipe in one :func:`helpers.ensemble.train_together` pass (see :func:`train_runs`)."""
+    models = []
+    for seed in runs.seeds:
+        seed_everything(seed)
+        models.append(recipe.build().to(device))
+        if keep_initial:
+            runs.initial[name, seed] = copy.deepcopy(models[-1])
+    transforms = [None if recipe.transform is None else recipe.transform(seed) for seed in runs.seeds]
+    settings = {**options, **recipe.options}
+    if settings.get("progress") is None:
+        settings["progress"] = progress_wanted()
+    start = time.perf_counter()
+    losses = train_together(models, x, y, runs.seeds, transforms=transforms, device=device,
+                            desc=f"{name}, {len(models)} seeds together", **settings)
+    seconds = (time.perf_counter() - start) / len(models)
+    for seed, model, run_losses in zip(runs.seeds, models, losses, strict=True):
+        runs.models[name, seed], runs.losses[name, seed], runs.seconds[name, seed] = model, run_losses, seconds
+        if recipe.after is not None:
+            recipe.after(model, seed)

@@ -1,0 +1,101 @@
+"""train_runs, one run at a time and all seeds together (helpers.ensemble), and its checks."""
+
+import pytest
+import torch
+
+from helpers.data import digits_on_canvas
+from helpers.ensemble import train_together
+from helpers.models import DilatedCNN, SmallCNN
+from helpers.training import Recipe, accuracy, train_runs
+
+SEEDS = [0, 3, 7]
+
+
+@pytest.fixture(scope="module")
+def digits():
+    d = digits_on_canvas("train", canvas_size=16, digit_size=8, seed=0)
+    return d.images[:200], d.labels[:200]
+
+
+def builders():
+    return {
+        "pool": lambda: SmallCNN(widths=(4, 8), downsample="maxpool", head="gap", init="kaiming"),
+        "dilated": lambda: DilatedCNN(widths=(4, 4), dilations=(1, 2), head="flatten", input_size=16,
+                                      padding="circular"),
+    }
+
+
+def largest_weight_difference(a, b) -> float:
+    return max((p - q).abs().max().item() for p, q in zip(a.parameters(), b.parameters(), strict=True))
+
+
+def test_together_follows_the_same_runs_as_one_at_a_time(digits):
+    x, y = digits
+    options = dict(epochs=3, batch_size=32, lr=5e-3, progress=False)
+    alone = train_runs(builders(), SEEDS, x, y, keep_initial=True, **options)
+    together = train_runs(builders(), SEEDS, x, y, keep_initial=True, together=True, **options)
+    for key, model in alone.models.items():
+        # the same start, the same batches and schedule: the same weights up to rounding
+        assert largest_weight_difference(alone.initial[key], together.initial[key]) == 0
+        assert largest_weight_difference(model, together.models[key]) < 1e-4, key
+        assert together.losses[key] == pytest.approx(alone.losses[key], abs=1e-4)
+        assert not model.training and not together.models[key].training
+    # and the runs differ from one another (each seed has its own initial weights and batches)
+    assert largest_weight_difference(together.models["pool", 0], together.models["pool", 3]) > 1e-2
+
+
+def test_together_applies_each_runs_own_transform(digits):
+    x, y = digits
+    seen = {}
+
+    def transform_of(seed):
+        def transform(batch):
+            seen.setdefault(seed, batch.shape)
+            return batch * 0  # run `seed` sees blank images only
+        return transform if seed == 3 else None
+
+    recipe = Recipe(builders()["dilated"], transform=transform_of)
+    runs = train_runs({"net": recipe}, SEEDS, x, y, together=True, epochs=8, batch_size=32, lr=1e-2,
+                      progress=False)
+    assert set(seen) == {3} and seen[3][0] == 32  # called on that run's (batch, ...) slice only
+    blank, others = runs.losses["net", 3][-1], [runs.losses["net", s][-1] for s in (0, 7)]
+    assert blank > 2.2 and max(others) < 1.7  # blank images cannot be learned; the others can
+    assert accuracy(runs.models["net", 0], x, y) > 0.4  # chance: 0.1
+
+
+def test_recipe_hooks_run_after_training_together(digits):
+    x, y = digits
+    calls = []
+    recipe = Recipe(builders()["pool"], options={"epochs": 1}, after=lambda model, seed: calls.append(seed))
+    runs = train_runs({"pool": recipe}, SEEDS, x, y, together=True, epochs=9, batch_size=64, progress=False)
+    assert calls == SEEDS
+    assert all(len(runs.losses["pool", s]) == 1 for s in SEEDS)  # the recipe's own epochs win
+    assert all(runs.seconds["pool", s] > 0 for s in SEEDS)
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda x, y: train_together([], x, y, []), "models must be a non-empty"),
+        (lambda x, y: train_together([SmallCNN(widths=(4,)), SmallCNN(widths=(8,))], x, y, [0, 1]),
+         "models must share one architecture"),
+        (lambda x, y: train_together([SmallCNN(widths=(4,))], x, y, [0, 1]), "seeds must hold one seed per model"),
+        (lambda x, y: train_together([SmallCNN(widths=(4,))], x, y, [0], transforms=[None, None]),
+         "transforms must hold one entry per model"),
+        (lambda x, y: train_together([SmallCNN(widths=(4,))], x, y[:5], [0]), "x and y must hold as many"),
+        (lambda x, y: train_together([SmallCNN(widths=(4,))], x, y, [-1]), "seeds[0] must be >= 0"),
+        (lambda x, y: train_runs({}, [0], x, y, together=True), "recipes must name at least one"),
+    ],
+)
+def test_bad_input_raises_clear_value_error(digits, call, message):
+    x, y = digits
+    with pytest.raises(ValueError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        call(x, y)
+
+
+def test_together_trains_on_the_given_device(digits):
+    x, y = digits
+    models = [SmallCNN(widths=(4,), head="gap") for _ in SEEDS]
+    losses = train_together(models, x, y, SEEDS, epochs=2, batch_size=50, device="cpu")
+    assert [len(run) for run in losses] == [2, 2, 2]
+    assert all(next(m.parameters()).device == torch.device("cpu") for m in models)
