@@ -52,12 +52,12 @@ def test_shown_figures_counts_images_and_sliders_but_not_hidden_cells():
 def test_threads_come_from_the_environment_when_set(monkeypatch):
     monkeypatch.delenv("HELPERS_THREADS", raising=False)
     assert default_threads() == THREADS
-    monkeypatch.setenv("HELPERS_THREADS", "2")
-    assert default_threads() == 2
+    monkeypatch.setenv("HELPERS_THREADS", "1")
+    assert default_threads() == 1
     before = torch.get_num_threads()
     try:
         setup(0)
-        assert torch.get_num_threads() == 2
+        assert torch.get_num_threads() == 1
     finally:
         torch.set_num_threads(before)
     for bad in ("0", "two", "-1"):
