@@ -35,6 +35,7 @@ class Execution:
     glued: dict[str, str] = field(default_factory=dict)
     tables: list[str] = field(default_factory=list)
     figures: int = 0
+    errors: list[str] = field(default_factory=list)
 
 
 def glued_values(nb: dict) -> dict[str, str]:
@@ -152,12 +153,15 @@ def execute(
     timeout: int = 600,
     env: dict[str, str] | None = None,
     parameters: dict[str, object] | None = None,
+    keep_going: bool = False,
 ) -> Execution:
     """Run the notebook at ``path`` top to bottom in a fresh ``python3`` kernel, in its folder.
 
     The kernel gets this process's environment with :data:`KERNEL_ENVIRONMENT` and then
     ``env`` on top. ``parameters`` override values of the cell tagged ``parameters``.
-    A failing cell raises ``nbclient.exceptions.CellExecutionError``.
+    A failing cell raises ``nbclient.exceptions.CellExecutionError``; with ``keep_going`` the
+    run goes on and ``Execution.errors`` lists the last line of every failure instead
+    (``bench/plateau.py`` wants every failing check at once).
     """
     import nbformat
     from nbclient import NotebookClient
@@ -167,7 +171,8 @@ def execute(
     if parameters:
         _inject(nb, parameters)
     client = NotebookClient(
-        nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+        nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}},
+        allow_errors=keep_going,
     )
     start = time.perf_counter()
     with client.setup_kernel(env={**os.environ, **KERNEL_ENVIRONMENT, **(env or {})}):
@@ -177,8 +182,10 @@ def execute(
         seconds = time.perf_counter() - start
         peak = _peak_rss_mb(pid)
     as_dict = json.loads(nbformat.writes(nb))
+    errors = [f"{o['ename']}: {o['evalue']}" for c in as_dict["cells"] for o in c.get("outputs", [])
+              if o.get("output_type") == "error"]
     return Execution(
-        path, seconds, peak, glued_values(as_dict), markdown_outputs(as_dict), shown_figures(as_dict)
+        path, seconds, peak, glued_values(as_dict), markdown_outputs(as_dict), shown_figures(as_dict), errors
     )
 
 

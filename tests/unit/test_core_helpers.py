@@ -140,3 +140,21 @@ def test_check_odd_names_the_argument_and_the_reason():
         check_odd("kernel_size", 4, "a centre")
     with pytest.raises(ValueError, match="kernel_size must be >= 1"):
         check_odd("kernel_size", -1, "a centre")
+
+
+def test_with_padding_keeps_the_weights_and_changes_only_the_border():
+    from helpers.models import DilatedCNN, with_padding
+
+    zeros = DilatedCNN(widths=(4, 4), dilations=(1, 2), head="gap", padding="zeros")
+    circular = with_padding(zeros, "circular")
+    built = DilatedCNN(widths=(4, 4), dilations=(1, 2), head="gap", padding="circular")
+    built.load_state_dict(zeros.state_dict())
+    x = torch.randn(3, 1, 12, 12)
+    assert torch.equal(circular(x), built(x))  # the same as building it circular
+    assert not torch.allclose(zeros(x), circular(x))  # the border differs ...
+    assert zeros.features[0].padding_mode == "zeros"  # ... and the original is untouched
+    assert invariance_error(circular, x, all_offsets_2d(3)).max() < 1e-5
+    with pytest.raises(ValueError, match="padding must be one of"):
+        with_padding(zeros, "valid")
+    with pytest.raises(ValueError, match="must contain a Conv2d that pads"):
+        with_padding(torch.nn.Linear(2, 2), "circular")

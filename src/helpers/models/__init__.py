@@ -21,6 +21,7 @@ from helpers.models.parts import (
     make_head,
     penultimate,
     replace_classifier,
+    with_padding,
 )
 from helpers.models.variants import anti_aliased_cnn, location_net
 
@@ -41,4 +42,5 @@ __all__ = [
     "penultimate",
     "replace_classifier",
     "single_filter_net",
+    "with_padding",
 ]

@@ -6,6 +6,8 @@ Used by every builder in :mod:`helpers.models`, and by chapters 6 and 7 directly
 
 from __future__ import annotations
 
+import copy
+
 import torch
 from torch import nn
 
@@ -90,6 +92,28 @@ def apply_init(model: nn.Module, init: object) -> nn.Module:
 def count_parameters(model: nn.Module) -> int:
     """Number of trainable parameters (chapters 3, 7, 8 compare networks of similar size)."""
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+SAME_PADDING_MODES = ("zeros", "circular", "reflect", "replicate")
+
+
+def with_padding(model: nn.Module, padding: str) -> nn.Module:
+    """A copy of ``model`` whose convolutions pad in mode ``padding``: the same weights, another border.
+
+    Every ``Conv2d`` that pads (``padding > 0``) gets ``padding_mode=padding``; nothing else
+    changes. Chapter 3 uses it to show that a trained zero-padded network's flips come from
+    its border alone.
+    """
+    padding = check_choice("padding", padding, SAME_PADDING_MODES)
+    if not isinstance(model, nn.Module):
+        raise ValueError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    twin = copy.deepcopy(model)
+    convs = [m for m in twin.modules() if isinstance(m, nn.Conv2d) and any(p > 0 for p in m.padding)]
+    if not convs:
+        raise ValueError("model must contain a Conv2d that pads its input")
+    for conv in convs:
+        conv.padding_mode = padding
+    return twin
 
 
 def classifier(model: nn.Module) -> nn.Linear:
