@@ -15,7 +15,7 @@ export IPYTHONDIR := $(CURDIR)/$(VENV)/etc/ipython
 export JUPYTER_DATA_DIR := $(CURDIR)/$(VENV)/share/jupyter
 JB := $(BIN)/jupyter-book build -W -n --keep-going .
 
-.PHONY: help setup book test lint unit notebooks build-strict book-tests lab-tests bench robust faq scale lab clean
+.PHONY: help setup book test lint unit notebooks build-strict book-tests lab-tests bench robust plateau faq scale lab clean
 
 help:
 	@echo "make book   build the HTML book into _build/html (sets up .venv first)"
@@ -23,7 +23,8 @@ help:
 	@echo "make lab    open the notebooks in JupyterLab"
 	@echo "make bench  time every notebook in a fresh kernel (bench/results.md)"
 	@echo "make faq    every question of the FAQ (FAQ=folder, default ../shared/seed) has a verdict"
-	@echo "make robust run every training chapter with other seeds and two threads; every check must pass"
+	@echo "make robust run every training chapter with other seeds and one thread; every check must pass"
+	@echo "make plateau run the converged chapters with twice the epochs; every check must pass"
 	@echo "make scale NB=03_pooling_and_receptive_fields PARAMS='-p EPOCHS 20'  run a chapter bigger"
 	@echo "make clean  remove everything the commands above create"
 
@@ -75,12 +76,18 @@ test: lint unit build-strict notebooks book-tests lab-tests
 
 bench: setup
 	$(BIN)/python bench/blurpool_speed.py
+	$(BIN)/python bench/training_speed.py
 	$(BIN)/python bench/bench.py
 
-# Seeds nobody tuned to (the defaults + 100) and two threads (another summation order, as another
+# Seeds nobody tuned to (the defaults + 100) and one thread (another summation order, as another
 # CPU would give): every check cell of every training chapter must still pass. Not part of `make test`.
 robust: setup
 	$(BIN)/python bench/robust.py
+
+# Twice the epochs for the chapters rebuilt on converged runs: no glued verdict number may move much,
+# every check must pass (bench/plateau.md). Not part of `make test`.
+plateau: setup
+	$(BIN)/python bench/plateau.py
 
 # Every question of the FAQ (outside the repository; FAQ=its folder) has a verdict in chapter 9.
 FAQ ?= ../shared/seed

@@ -1,0 +1,77 @@
+"""``make plateau``: is every trained network at its plateau? Run a chapter with its default
+epochs and with twice as many, and compare every glued accuracy and stability number.
+
+If the networks were still learning, doubling the epochs would move the numbers the chapter's
+conclusions rest on. The table lists each of them at both budgets; every check cell must also
+pass at twice the epochs. Usage: ``python bench/plateau.py [CHAPTER_PREFIX ...]`` (default:
+the chapters rebuilt on converged runs, listed in ``CHAPTERS``). Writes ``bench/plateau.md``.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+from pathlib import Path
+
+import nbformat
+
+from helpers.execution import execute, parameter_defaults
+
+ROOT = Path(__file__).resolve().parents[1]
+CHAPTERS = ["03"]
+# The glued numbers a verdict rests on: accuracies and the share of labels a shift keeps.
+MEASURES = ("_acc_", "_stable", "_worst_fit")
+
+
+def _number(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def compare(path: Path) -> tuple[list[str], bool]:
+    """Markdown rows for one chapter, and whether it passed at twice the epochs."""
+    epochs = parameter_defaults(nbformat.read(path, as_version=4))["EPOCHS"]
+    default = execute(path)
+    doubled = execute(path, parameters={"EPOCHS": 2 * epochs}, keep_going=True)
+    failures = [f"| {path.name} | **failed at {2 * epochs} epochs**: {e.splitlines()[0][:200]} | | | |"
+                for e in doubled.errors]
+    for error in doubled.errors:
+        print(error, file=sys.stderr)
+    rows = []
+    for key, value in default.glued.items():
+        a, b = _number(value), _number(doubled.glued.get(key, ""))
+        if any(m in key for m in MEASURES) and a is not None and b is not None:
+            rows.append(f"| {path.name} | `{key}` | {a:.3f} | {b:.3f} | {b - a:+.3f} |")
+    seconds = f"{default.seconds:.0f} s and {doubled.seconds:.0f} s"
+    print(f"{path.name}: {len(rows)} numbers compared, {len(failures)} failing cells at {2 * epochs} epochs ({seconds})")
+    return [f"| {path.name} | epochs | {epochs} | {2 * epochs} | ({seconds}) |", *failures, *rows], not failures
+
+
+def main(prefixes: list[str]) -> int:
+    paths = [p for prefix in prefixes for p in sorted((ROOT / "chapters").glob(f"{prefix}*.ipynb"))]
+    lines, ok = [], True
+    for path in paths:
+        rows, passed = compare(path)
+        lines += rows
+        ok &= passed
+    machine = f"{platform.machine()}, {os.cpu_count()} CPU cores, Python {platform.python_version()}"
+    text = [
+        "# Plateau check",
+        "",
+        f"`python bench/plateau.py` on {machine}: each chapter at its default epochs and at twice",
+        "as many (same seeds). Every check cell passed at both budgets unless the table says so.",
+        "",
+        "| notebook | number | default epochs | twice the epochs | change |",
+        "|---|---|---:|---:|---:|",
+        *lines,
+        "",
+    ]
+    (ROOT / "bench" / "plateau.md").write_text("\n".join(text))
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:] or CHAPTERS))
