@@ -174,8 +174,8 @@ def train_runs(
 
     ``together=True`` trains all seeds of a recipe in one vectorised pass
     (:func:`helpers.ensemble.train_together`): the same initial weights, batch order and
-    schedule as one run at a time, several times faster for small networks, and equal to
-    it up to rounding. ``Runs.seconds`` then gives each run an equal share of the pass.
+    schedule as one run at a time, equal to it up to rounding, and 1.4-1.7x faster for
+    chapter 3's networks on one thread (``bench/training_speed.md``). ``Runs.seconds`` then gives each run an equal share of the pass.
     """
     if not recipes:
         raise ValueError("recipes must name at least one recipe")
