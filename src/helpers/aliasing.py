@@ -91,3 +91,22 @@ def jaggedness(probs: torch.Tensor) -> torch.Tensor:
             f"probs must hold at least 2 steps along its first axis, got shape {tuple(probs.shape)}"
         )
     return (probs[1:] - probs[:-1]).abs().mean(0)
+
+
+def high_frequency_share(images: torch.Tensor, cutoff: float = 0.25) -> torch.Tensor:
+    """Per image, the share of its (mean-removed) spectral energy above ``cutoff`` cycles per pixel.
+
+    A frequency counts when either axis exceeds ``cutoff``; the default 0.25 is the Nyquist
+    frequency of the grid after one stride 2, so this is the part of an image that a
+    stride-2 layer would fold onto lower frequencies. ``images`` is ``(..., H, W)``; returns
+    ``images.shape[:-2]``. Chapter 4 compares its data sets with it.
+    """
+    images = check_tensor("images", images, min_dim=2)
+    if not 0.0 <= cutoff < 0.5:
+        raise ValueError(f"cutoff must lie in [0, 0.5), got {cutoff}")
+    x = images.double()
+    power = torch.fft.fft2(x - x.mean((-2, -1), keepdim=True)).abs().square()
+    fy = torch.fft.fftfreq(x.shape[-2], dtype=torch.float64).abs()
+    fx = torch.fft.fftfreq(x.shape[-1], dtype=torch.float64).abs()
+    high = (fy[:, None] > cutoff) | (fx[None, :] > cutoff)
+    return (power * high).sum((-2, -1)) / power.sum((-2, -1)).clamp_min(1e-30)

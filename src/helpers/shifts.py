@@ -13,10 +13,17 @@ last two axes (an image). Leading axes (batch, channels) are left alone.
 - ``"crop"``: the frame is a window of size ``n - 2 * margin`` onto the signal; shifting
   moves the content under a fixed window, so new content enters from outside. This is
   how a camera sees a moved object. The output is smaller than the input.
+
+:func:`fourier_shift` moves a signal by any real offset, whole or fractional: it multiplies
+the spectrum by a phase ramp (band-limited interpolation on the torus). For whole offsets
+it equals the circular shift; chapter 4 uses half-pixel shifts as the reference for a
+stride-2 layer and as sub-pixel shifts of the input.
 """
 
 from __future__ import annotations
 
+import math
+import numbers
 from collections.abc import Sequence
 
 import torch
@@ -131,3 +138,59 @@ def all_offsets_2d(max_offset: int, step: int = 1) -> list[tuple[int, int]]:
     step = check_int("step", step, minimum=1)
     r = range(-max_offset, max_offset + 1, step)
     return [(dy, dx) for dy in r for dx in r]
+
+
+def _real_offsets(offsets: Sequence[float | Sequence[float]]) -> torch.Tensor:
+    """A ``(S, k)`` float64 table of real offsets (one row per shift, one column per axis)."""
+    if isinstance(offsets, (str, numbers.Number)) or not isinstance(offsets, Sequence) or len(offsets) == 0:
+        raise ValueError(f"offsets must be a non-empty sequence of offsets, got {offsets!r}")
+    rows = []
+    for i, o in enumerate(offsets):
+        row = (o,) if isinstance(o, numbers.Real) else tuple(o) if isinstance(o, Sequence) else None
+        if not row or not all(isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v) for v in row):
+            raise ValueError(f"offsets[{i}] must be a real number or a tuple of real numbers, got {o!r}")
+        rows.append(row)
+    if len({len(r) for r in rows}) != 1 or len(rows[0]) > 2:
+        raise ValueError(f"offsets must all shift the same 1 or 2 axes, got {offsets!r}")
+    return torch.tensor(rows, dtype=torch.float64)
+
+
+def fourier_shift_all(x: torch.Tensor, offsets: Sequence[float | Sequence[float]]) -> torch.Tensor:
+    """Every real-valued shift of ``x`` in one tensor: ``out[s]`` is ``x`` moved by ``offsets[s]``.
+
+    The spectrum is multiplied by ``exp(-2 pi i k d / n)`` (``k`` the signed frequency) and
+    transformed back; the real part is kept. Whole offsets give :func:`shift` in circular
+    mode (to rounding); a half-sample offset is the shift Azulay & Weiss compare a stride-2
+    layer with. The offsets' sign convention is :func:`shift`'s. Returns ``(S, *x.shape)``.
+
+    Chapter 4.
+    """
+    table = _real_offsets(offsets)  # (S, k)
+    k = table.shape[1]
+    x = check_tensor("x", x, min_dim=k)
+    if not x.dtype.is_floating_point:
+        raise ValueError(f"x must be a floating-point tensor, got {x.dtype}")
+    dims = tuple(range(-k, 0))
+    spectrum = torch.fft.fftn(x.double(), dim=dims)
+    phase = torch.zeros(table.shape[0], *x.shape[-k:], dtype=torch.float64)
+    for j in range(k):
+        n = x.shape[-k + j]
+        freq = torch.fft.fftfreq(n, dtype=torch.float64)  # cycles per sample, Nyquist at -0.5
+        view = [table.shape[0]] + [1] * k
+        view[1 + j] = n
+        phase = phase + (table[:, j, None] * freq[None, :]).view(view)
+    ramp = torch.polar(torch.ones_like(phase), -2 * math.pi * phase).to(x.device)
+    lead = [1] * (x.dim() - k)
+    ramp = ramp.view(table.shape[0], *lead, *x.shape[-k:])
+    return torch.fft.ifftn(spectrum.unsqueeze(0) * ramp, dim=dims).real.to(x.dtype)
+
+
+def fourier_shift(x: torch.Tensor, offset: float | Sequence[float]) -> torch.Tensor:
+    """Shift ``x`` by a real ``offset`` (``float``: last axis; ``(dy, dx)``: last two) by a phase ramp.
+
+    >>> fourier_shift(torch.tensor([1.0, 2.0, 3.0, 4.0]), 1).round().tolist()
+    [4.0, 1.0, 2.0, 3.0]
+
+    Chapter 4.
+    """
+    return fourier_shift_all(x, [offset])[0]

