@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 import torch
 
 from helpers._checks import check_int, check_tensor
-from helpers.shifts import Offset, _check_offsets, fourier_shift_all, shift_all
+from helpers.shifts import Offset, _check_offsets, bilinear_shift_all, fourier_shift_all, shift_all
 
 Batched = Callable[[torch.Tensor], torch.Tensor]
 
@@ -173,14 +173,16 @@ def predict_over_shifts(
 ) -> torch.Tensor:
     """Model outputs for every shift of every input: shape ``(S, B, ...)``, one batched sweep. Chapters 3 and 4.
 
-    ``mode`` is a mode of :func:`helpers.shifts.shift_all`, or ``"fourier"`` for real-valued
-    (sub-pixel) offsets through :func:`helpers.shifts.fourier_shift_all`.
+    ``mode`` is a mode of :func:`helpers.shifts.shift_all`, or ``"bilinear"`` or ``"fourier"``
+    for real-valued (sub-pixel) offsets through :func:`helpers.shifts.bilinear_shift_all` or
+    :func:`helpers.shifts.fourier_shift_all`.
     """
     x = check_tensor("x", x, min_dim=2)
-    if mode == "fourier":
+    if mode in ("bilinear", "fourier"):
         if margin is not None:
             raise ValueError("margin only applies to mode='crop'")
-        return apply_batched(model, fourier_shift_all(x, offsets), chunk_size)
+        moved = (bilinear_shift_all if mode == "bilinear" else fourier_shift_all)(x, offsets)
+        return apply_batched(model, moved, chunk_size)
     return apply_batched(model, shift_all(x, offsets, mode, margin=margin), chunk_size)
 
 

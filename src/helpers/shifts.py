@@ -16,8 +16,10 @@ last two axes (an image). Leading axes (batch, channels) are left alone.
 
 :func:`fourier_shift` moves a signal by any real offset, whole or fractional: it multiplies
 the spectrum by a phase ramp (band-limited interpolation on the torus). For whole offsets
-it equals the circular shift; chapter 4 uses half-pixel shifts as the reference for a
-stride-2 layer and as sub-pixel shifts of the input.
+it equals the circular shift; chapter 4 uses its half-sample shifts as the reference for a
+stride-2 layer. :func:`bilinear_shift_all` moves images by real offsets the way image
+libraries translate by a fraction of a pixel (linear interpolation between the two nearest
+whole shifts, circularly); chapter 4 shifts its test digits between the pixels with it.
 """
 
 from __future__ import annotations
@@ -194,3 +196,32 @@ def fourier_shift(x: torch.Tensor, offset: float | Sequence[float]) -> torch.Ten
     Chapter 4.
     """
     return fourier_shift_all(x, [offset])[0]
+
+
+def bilinear_shift_all(x: torch.Tensor, offsets: Sequence[float | Sequence[float]]) -> torch.Tensor:
+    """Every real-valued shift of ``x`` by linear interpolation, circularly: shape ``(S, *x.shape)``.
+
+    Along each axis an offset ``d = k + f`` (``k`` whole, ``0 <= f < 1``) gives
+    ``(1 - f) * shift(x, k) + f * shift(x, k + 1)``; the 2-D case applies that to both axes
+    (bilinear). Whole offsets give :func:`shift` exactly. Unlike :func:`fourier_shift_all` it
+    does not ring, and it blurs: a half-pixel shift averages two neighbours. Chapter 4.
+    """
+    table = _real_offsets(offsets)  # (S, k)
+    k = table.shape[1]
+    x = check_tensor("x", x, min_dim=k)
+    if not x.dtype.is_floating_point:
+        raise ValueError(f"x must be a floating-point tensor, got {x.dtype}")
+    whole = table.floor()
+    frac = (table - whole).to(x.dtype)
+    out = []
+    for row, f in zip(whole.long().tolist(), frac, strict=True):
+        corners = [(0,), (1,)] if k == 1 else [(0, 0), (0, 1), (1, 0), (1, 1)]
+        total = torch.zeros_like(x)
+        for corner in corners:
+            weight = 1.0
+            for j, c in enumerate(corner):
+                weight = weight * (f[j] if c else 1 - f[j])
+            if weight != 0:
+                total = total + weight * shift(x, tuple(r + c for r, c in zip(row, corner, strict=True)))
+        out.append(total)
+    return torch.stack(out)

@@ -13,7 +13,7 @@ from torch import nn
 from helpers.aliasing import high_frequency_share, sinusoid
 from helpers.antialias import BlurPool
 from helpers.metrics import equivariance_error, path_change_rate, predict_over_shifts, shiftability_error
-from helpers.shifts import fourier_shift, fourier_shift_all, shift
+from helpers.shifts import bilinear_shift_all, fourier_shift, fourier_shift_all, shift
 
 
 @settings(max_examples=30, deadline=None)
@@ -44,6 +44,15 @@ def test_fourier_shift_all_equals_a_loop():
     assert stack.shape == (3, 3, 1, 6, 8)
     for s, o in enumerate(offsets):
         assert torch.allclose(stack[s], fourier_shift(x, o), atol=1e-6)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(-9, 9), st.integers(-9, 9), st.floats(0, 0.99), st.integers(0, 99))
+def test_bilinear_shifts_interpolate_between_the_two_nearest_whole_shifts(dy, dx, f, seed):
+    x = torch.randn(2, 1, 5, 7, generator=torch.Generator().manual_seed(seed))
+    assert torch.allclose(bilinear_shift_all(x, [(dy, dx)])[0], shift(x, (dy, dx)))
+    moved = bilinear_shift_all(x, [(dy, dx + f)])[0]
+    assert torch.allclose(moved, (1 - f) * shift(x, (dy, dx)) + f * shift(x, (dy, dx + 1)), atol=1e-6)
 
 
 def test_shiftability_forgives_a_low_pass_layer_the_half_sample():
@@ -97,6 +106,8 @@ def test_high_frequency_share_of_pure_cosines():
         (lambda: predict_over_shifts(nn.Identity(), torch.zeros(1, 1, 4, 4), [(0, 0.5)], mode="fourier", margin=1),
          "margin"),
         (lambda: path_change_rate(torch.zeros(1, 3)), "at least 2 steps"),
+        (lambda: bilinear_shift_all(torch.zeros(4, dtype=torch.long), [0.5]), "floating-point"),
+        (lambda: bilinear_shift_all(torch.zeros(4), [float("inf")]), "real number"),
         (lambda: high_frequency_share(torch.zeros(4, 4), cutoff=0.5), "cutoff"),
     ],
 )
