@@ -19,9 +19,10 @@ import nbformat
 from helpers.execution import execute, parameter_defaults
 
 ROOT = Path(__file__).resolve().parents[1]
-CHAPTERS = ["03"]
-# The glued numbers a verdict rests on: accuracies and the share of labels a shift keeps.
-MEASURES = ("_acc_", "_stable", "_worst_fit")
+CHAPTERS = ["03", "04"]
+# The glued numbers a verdict rests on: accuracies, the share of labels a shift keeps (chapter 3),
+# consistency and the chance a shift changes the label (chapter 4), and the worst training fit.
+MEASURES = ("_acc_", "_stable", "_worst_fit", "_accuracy", "_consistency", "_pchange")
 
 
 def _number(text: str) -> float | None:
@@ -58,6 +59,11 @@ def main(prefixes: list[str]) -> int:
         lines += rows
         ok &= passed
     machine = f"{platform.machine()}, {os.cpu_count()} CPU cores, Python {platform.python_version()}"
+    saved = ROOT / "bench" / "plateau.md"
+    if saved.exists():  # a partial run keeps the earlier rows of the chapters it did not run
+        ran = {f"| {p.name} |" for p in paths}
+        earlier = [r for r in saved.read_text().splitlines() if r.startswith("| 0") and r[: r.index(" |", 2) + 2] not in ran]
+        lines = sorted(earlier + lines, key=lambda r: r.split(" | ")[0])
     text = [
         "# Plateau check",
         "",
