@@ -85,9 +85,21 @@ def mean_interval(values: object, confidence: float = CONFIDENCE) -> Interval:
     return Interval(mean, mean - half, mean + half, int(array.size))
 
 
-def interval_text(values: object, spec: str = ".1%", confidence: float = CONFIDENCE) -> str:
-    """The mean and its interval as text for a results table, e.g. ``"93.1% (91.0% to 95.2%)"`` (chapters 3, 4)."""
-    return mean_interval(values, confidence).format(spec)
+def interval_text(
+    values: object, spec: str = ".1%", confidence: float = CONFIDENCE, within: tuple[float, float] | None = None
+) -> str:
+    """The mean and its interval as text for a results table, e.g. ``"93.1% (91.0% to 95.2%)"`` (chapters 3-5).
+
+    ``within=(0, 1)`` cuts the interval's ends to the values the measure can take (an accuracy
+    of 5 seeds near 100% otherwise gets an upper end above 100%); the mean is never changed.
+    """
+    interval = mean_interval(values, confidence)
+    if within is not None:
+        if not (isinstance(within, tuple) and len(within) == 2 and within[0] < within[1]):
+            raise ValueError(f"within must be a (lowest, highest) pair with lowest < highest, got {within!r}")
+        low, high = within
+        interval = Interval(interval.mean, max(interval.low, low), min(interval.high, high), interval.n)
+    return interval.format(spec)
 
 
 def difference_interval(

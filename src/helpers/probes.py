@@ -8,6 +8,8 @@ Islam et al. (2020) ask whether absolute position can be read out of frozen conv
 
 from __future__ import annotations
 
+import copy
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -111,3 +113,56 @@ def r_squared(pred: torch.Tensor, target: torch.Tensor) -> float:
     residual = ((p - t) ** 2).sum(1)
     total = ((t - t.mean(1, keepdim=True)) ** 2).sum(1).clamp_min(1e-12)
     return (1.0 - residual / total).mean().item()
+
+
+def readout_r2_by_layer(model: nn.Module, x: torch.Tensor, n_fit: int, ridge: float = 1e-2) -> list[float]:
+    """R^2 of the position read-out from each layer's feature map alone, then from all of them (chapter 5).
+
+    The first ``n_fit`` images of ``x`` fit a read-out of the :func:`coordinate_grid` per
+    layer (its map resized to the input, as :func:`hypercolumns` does); the rest score it.
+    Returns one value per ``nn.ReLU`` of ``model.features``, then the hypercolumn's value.
+    """
+    x = check_tensor("x", x, min_dim=4)
+    n_fit = check_int("n_fit", n_fit, minimum=1)
+    if n_fit >= len(x):
+        raise ValueError(f"n_fit must leave images to score the read-out on: got {n_fit} of {len(x)}")
+    size = x.shape[-1]
+    if x.shape[-2] != size:
+        raise ValueError(f"x must hold square images, got {tuple(x.shape[-2:])}")
+    device = next(model.parameters()).device
+    with torch.no_grad():
+        maps = [F.interpolate(m, size=(size, size), mode="nearest").cpu()
+                for m in feature_maps(model.eval(), x.to(device))]
+    targets = coordinate_grid(size, len(x))
+    scores = []
+    for features in [*maps, torch.cat(maps, dim=1)]:
+        readout = fit_linear_readout(features[:n_fit], targets[:n_fit], ridge)
+        scores.append(r_squared(apply_linear_readout(features[n_fit:], readout), targets[n_fit:]))
+    return scores
+
+
+def coverage(model: nn.Module, size: int) -> torch.Tensor:
+    """How many paths lead from each input pixel to the last feature maps of ``model`` (chapter 5).
+
+    Every convolution of a copy of ``model.features`` gets all-equal positive weights, so the
+    ReLUs pass everything and the gradient of the summed last maps with respect to a
+    ``size x size`` input counts, per pixel, the filter positions (over every layer) that
+    read it. Returned as ``(size, size)``, divided by its largest value. Kayhan & van Gemert:
+    with valid padding a border pixel is read by fewer positions than a central one.
+    """
+    size = check_int("size", size, minimum=2)
+    if not isinstance(getattr(model, "features", None), nn.Sequential):
+        raise ValueError("model must have an nn.Sequential attribute 'features' (SmallCNN, PaddedCNN)")
+    features = copy.deepcopy(model.features).cpu().float()
+    convs = [m for m in features.modules() if isinstance(m, nn.Conv2d)]
+    if not convs:
+        raise ValueError("model.features holds no nn.Conv2d")
+    with torch.no_grad():
+        for conv in convs:
+            conv.weight.fill_(1.0 / conv.weight[0].numel())
+            if conv.bias is not None:
+                conv.bias.zero_()
+    x = torch.ones(1, convs[0].in_channels, size, size, requires_grad=True)
+    features(x).sum().backward()
+    paths = x.grad[0].sum(0)
+    return paths / paths.max()

@@ -8,7 +8,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpers.claims import check_greater, check_less, difference_interval, mean_interval
+from helpers.claims import check_greater, check_less, difference_interval, interval_text, mean_interval
 
 
 def test_mean_interval_matches_students_t():
@@ -98,3 +98,12 @@ def test_every_seed_rule_compares_seed_by_seed():
     check_less([0.1, 0.2], 0.25, claim="below a bound, every seed", every_seed=True)
     with pytest.raises(ValueError, match="seed by seed"):
         check_greater([1.0, 2.0], [0.0, 0.0, 0.0], claim="x", every_seed=True)
+
+
+def test_interval_text_can_cut_the_interval_to_the_possible_values():
+    values = [0.99, 1.0, 1.0, 0.98, 1.0]
+    assert interval_text(values).endswith("100.5%)")
+    assert interval_text(values, within=(0, 1)) == "99.4% (98.3% to 100.0%)"
+    assert interval_text([0.0, 0.0, 0.03, 0.0, 0.0], within=(0, 1)).startswith("0.6% (0.0% to")
+    with pytest.raises(ValueError, match="within"):
+        interval_text(values, within=(1, 0))

@@ -15,14 +15,17 @@ from hypothesis import strategies as st  # noqa: E402
 from torch import nn  # noqa: E402
 
 from helpers.models import PaddedCNN, single_filter_net  # noqa: E402
+from helpers.models.parts import AddCoordinates  # noqa: E402
 from helpers.plotting import plot_patch_frame  # noqa: E402
 from helpers.probes import (  # noqa: E402
     apply_linear_readout,
     coordinate_grid,
+    coverage,
     feature_maps,
     fit_linear_readout,
     hypercolumns,
     r_squared,
+    readout_r2_by_layer,
 )
 from helpers.shifts import shift  # noqa: E402
 from helpers.sweeps import evidence_map, patch_frames  # noqa: E402
@@ -72,7 +75,9 @@ def test_zero_padded_single_filter_is_invariant_away_from_the_border(r, c, seed)
     assert b.abs().max() < 1e-5
 
 
-@pytest.mark.parametrize("padding, size", [("valid", 2), ("same", 4), ("full", 6), ("circular", 4)])
+@pytest.mark.parametrize(
+    "padding, size", [("valid", 2), ("same", 4), ("reflect", 4), ("full", 6), ("circular", 4)]
+)
 def test_padded_cnn_shapes(padding, size):
     net = PaddedCNN(padding)
     x = torch.rand(2, 3, 32, 32)
@@ -106,7 +111,9 @@ def test_same_padding_sees_the_border():
 
 def test_padded_cnn_rejects_bad_input():
     with pytest.raises(ValueError, match="padding"):
-        PaddedCNN("reflect")
+        PaddedCNN("mirror")
+    with pytest.raises(ValueError, match="coordinates"):
+        PaddedCNN(coordinates=1)
     with pytest.raises(ValueError, match="widths"):
         PaddedCNN(widths=())
     with pytest.raises(ValueError, match="widths"):
@@ -214,3 +221,56 @@ def test_linear_readout_is_not_thrown_by_a_channel_that_was_almost_dead_while_fi
     awake = torch.full((2, 1, 8, 8), 10.0)  # ... and large in the others
     predicted = apply_linear_readout(torch.cat([targets[2:], awake], 1), readout)
     assert r_squared(predicted, targets[2:]) > 0.9
+
+
+def test_add_coordinates_appends_row_and_column_channels():
+    x = torch.rand(2, 3, 4, 5)
+    out = AddCoordinates()(x)
+    assert out.shape == (2, 5, 4, 5) and torch.equal(out[:, :3], x)
+    assert torch.equal(out[0, 3, :, 0], torch.linspace(-1, 1, 4)) and (out[:, 3] == out[:, 3, :, :1]).all()
+    assert torch.equal(out[1, 4, 0], torch.linspace(-1, 1, 5)) and (out[:, 4] == out[:, 4, :1, :]).all()
+
+
+def test_coordconv_network_reads_its_own_coordinates():
+    torch.manual_seed(0)
+    net = PaddedCNN("same", coordinates=True).eval()
+    assert isinstance(net.features[0], AddCoordinates) and net.features[1].in_channels == 5
+    assert net(torch.rand(2, 3, 32, 32)).shape == (2, 2)
+    x = torch.zeros(1, 3, 32, 32)  # black image: only the coordinate channels can carry position
+    scores = readout_r2_by_layer(net, x.expand(3, 3, 32, 32), n_fit=2)
+    assert scores[0] > 0.5
+
+
+def test_readout_by_layer_finds_position_only_where_the_border_is_seen():
+    torch.manual_seed(0)
+    x = torch.rand(12, 3, 32, 32, generator=torch.Generator().manual_seed(1))
+    same = readout_r2_by_layer(PaddedCNN("same"), x, n_fit=8)
+    circular = readout_r2_by_layer(PaddedCNN("circular"), x, n_fit=8)
+    assert len(same) == 5 and len(circular) == 5
+    assert same[-1] > 0.1 and max(circular) < 0.05
+
+
+def test_readout_by_layer_rejects_bad_input():
+    net = PaddedCNN("same")
+    with pytest.raises(ValueError, match="n_fit"):
+        readout_r2_by_layer(net, torch.rand(4, 3, 16, 16), n_fit=4)
+    with pytest.raises(ValueError, match="square"):
+        readout_r2_by_layer(net, torch.rand(4, 3, 16, 12), n_fit=2)
+    with pytest.raises(ValueError, match="x"):
+        readout_r2_by_layer(net, torch.rand(3, 16, 16), n_fit=2)
+
+
+def test_coverage_counts_the_filter_positions_that_read_each_pixel():
+    net = PaddedCNN("valid", widths=(1,), kernel_size=3)
+    paths = coverage(net, 5)
+    assert paths.shape == (5, 5) and paths.max() == 1
+    assert paths[0, 0].item() == pytest.approx(1 / 9) and paths[0, 2].item() == pytest.approx(3 / 9)
+    assert paths[2, 2] == 1
+    assert torch.allclose(coverage(PaddedCNN("circular", widths=(1,), kernel_size=3), 5), torch.ones(5, 5))
+
+
+def test_coverage_rejects_bad_input():
+    with pytest.raises(ValueError, match="size"):
+        coverage(PaddedCNN("same"), 1)
+    with pytest.raises(ValueError, match="features"):
+        coverage(nn.Linear(2, 2), 8)

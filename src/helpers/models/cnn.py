@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from helpers._checks import check_choice, check_int, check_odd
-from helpers.models.parts import PADDINGS, apply_init, check_head, conv_output_size, make_head
+from helpers.models.parts import PADDINGS, AddCoordinates, apply_init, check_head, conv_output_size, make_head
 
 DOWNSAMPLES = ("maxpool", "avgpool", "stride", "none")
 # "same" padding modes of a dilated network (no "valid": its maps keep the input size).
@@ -166,7 +166,7 @@ def single_filter_net(padding: str = "zeros", kernel_size: int = 5, in_channels:
     return model
 
 
-RED_GREEN_PADDINGS = ("valid", "same", "full", "circular")
+RED_GREEN_PADDINGS = ("valid", "same", "reflect", "full", "circular")
 
 
 class PaddedCNN(nn.Module):
@@ -178,7 +178,12 @@ class PaddedCNN(nn.Module):
     - ``"same"``: ``kernel_size // 2`` zeros (the usual choice);
     - ``"full"``: ``kernel_size - 1`` zeros, so every input pixel meets every filter tap
       (the padding :class:`SmallCNN` does not offer);
+    - ``"reflect"``: ``kernel_size // 2`` samples mirrored at the border (no zeros);
     - ``"circular"``: ``kernel_size // 2`` samples wrapped around from the opposite side.
+
+    ``coordinates=True`` makes it a CoordConv network (Liu et al. 2018): two channels holding
+    each pixel's row and column (from -1 to 1) are appended to the input, so absolute position
+    is given to the network outright rather than left for it to find at the border.
     """
 
     def __init__(
@@ -188,16 +193,20 @@ class PaddedCNN(nn.Module):
         kernel_size: int = 3,
         in_channels: int = 3,
         n_classes: int = 2,
+        coordinates: bool = False,
     ) -> None:
         super().__init__()
         self.padding = check_choice("padding", padding, RED_GREEN_PADDINGS)
+        if not isinstance(coordinates, bool):
+            raise ValueError(f"coordinates must be True or False, got {coordinates!r}")
         kernel_size = check_int("kernel_size", kernel_size, minimum=1)
         in_channels = check_int("in_channels", in_channels, minimum=1)
         n_classes = check_int("n_classes", n_classes, minimum=2)
         widths = _widths(widths)
-        pad = {"valid": 0, "same": kernel_size // 2, "full": kernel_size - 1, "circular": kernel_size // 2}
-        layers: list[nn.Module] = []
-        channels = in_channels
+        pad = {"valid": 0, "full": kernel_size - 1}.get(self.padding, kernel_size // 2)
+        mode = self.padding if self.padding in ("reflect", "circular") else "zeros"
+        layers: list[nn.Module] = [AddCoordinates()] if coordinates else []
+        channels = in_channels + 2 * coordinates
         for i, width in enumerate(widths):
             layers.append(
                 nn.Conv2d(
@@ -205,8 +214,8 @@ class PaddedCNN(nn.Module):
                     width,
                     kernel_size,
                     stride=1 if i == 0 else 2,
-                    padding=pad[self.padding],
-                    padding_mode="circular" if self.padding == "circular" else "zeros",
+                    padding=pad,
+                    padding_mode=mode,
                     bias=False,
                 )
             )

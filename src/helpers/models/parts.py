@@ -19,6 +19,16 @@ PADDINGS = ("zeros", "circular", "reflect", "replicate", "valid")
 INITS = ("default", "kaiming")
 
 
+class AddCoordinates(nn.Module):
+    """Append two channels to ``(N, C, H, W)``: each pixel's row and column, from -1 to 1 (CoordConv, chapter 5)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        n, _, h, w = x.shape
+        rows = torch.linspace(-1, 1, h, device=x.device, dtype=x.dtype)[:, None].expand(h, w)
+        cols = torch.linspace(-1, 1, w, device=x.device, dtype=x.dtype)[None, :].expand(h, w)
+        return torch.cat([x, torch.stack([rows, cols]).expand(n, 2, h, w)], dim=1)
+
+
 def check_head(head: object, input_size: int | None) -> str:
     """``head`` as one of :data:`HEADS`; a flatten head needs ``input_size`` (every model). Every builder of chapters 3-8."""
     head = check_choice("head", head, HEADS)
