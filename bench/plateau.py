@@ -19,10 +19,12 @@ import nbformat
 from helpers.execution import execute, parameter_defaults
 
 ROOT = Path(__file__).resolve().parents[1]
-CHAPTERS = ["03", "04"]
+CHAPTERS = ["03", "04", "05"]
 # The glued numbers a verdict rests on: accuracies, the share of labels a shift keeps (chapter 3),
-# consistency and the chance a shift changes the label (chapter 4), and the worst training fit.
-MEASURES = ("_acc_", "_stable", "_worst_fit", "_accuracy", "_consistency", "_pchange")
+# consistency and the chance a shift changes the label (chapter 4), the Red-Green accuracies and
+# the position read-out of trained features (chapter 5), and the worst training fit.
+MEASURES = ("_acc_", "_stable", "_worst_fit", "_accuracy", "_consistency", "_pchange", "_similar", "_swapped",
+            "_readout_trained")
 
 
 def _number(text: str) -> float | None:
@@ -34,10 +36,13 @@ def _number(text: str) -> float | None:
 
 def compare(path: Path) -> tuple[list[str], bool]:
     """Markdown rows for one chapter, and whether it passed at twice the epochs."""
-    epochs = parameter_defaults(nbformat.read(path, as_version=4))["EPOCHS"]
+    defaults = parameter_defaults(nbformat.read(path, as_version=4))
+    budgets = {name: value for name, value in defaults.items() if name.endswith("EPOCHS")}  # EPOCHS, PATCH_EPOCHS, ...
+    epochs = "/".join(str(v) for v in budgets.values())
     default = execute(path)
-    doubled = execute(path, parameters={"EPOCHS": 2 * epochs}, keep_going=True)
-    failures = [f"| {path.name} | **failed at {2 * epochs} epochs**: {e.splitlines()[0][:200]} | | | |"
+    doubled = execute(path, parameters={name: 2 * v for name, v in budgets.items()}, keep_going=True)
+    doubled_epochs = "/".join(str(2 * v) for v in budgets.values())
+    failures = [f"| {path.name} | **failed at {doubled_epochs} epochs**: {e.splitlines()[0][:200]} | | | |"
                 for e in doubled.errors]
     for error in doubled.errors:
         print(error, file=sys.stderr)
@@ -47,8 +52,8 @@ def compare(path: Path) -> tuple[list[str], bool]:
         if any(m in key for m in MEASURES) and a is not None and b is not None:
             rows.append(f"| {path.name} | `{key}` | {a:.3f} | {b:.3f} | {b - a:+.3f} |")
     seconds = f"{default.seconds:.0f} s and {doubled.seconds:.0f} s"
-    print(f"{path.name}: {len(rows)} numbers compared, {len(failures)} failing cells at {2 * epochs} epochs ({seconds})")
-    return [f"| {path.name} | epochs | {epochs} | {2 * epochs} | ({seconds}) |", *failures, *rows], not failures
+    print(f"{path.name}: {len(rows)} numbers compared, {len(failures)} failing cells at {doubled_epochs} epochs ({seconds})")
+    return [f"| {path.name} | epochs | {epochs} | {doubled_epochs} | ({seconds}) |", *failures, *rows], not failures
 
 
 def main(prefixes: list[str]) -> int:
