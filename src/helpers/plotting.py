@@ -168,3 +168,35 @@ def plot_patch_frame(frames: dict[str, np.ndarray], index: int, title: str = "")
         fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return fig
+
+
+def plot_seed_bars(scores: dict[str, dict[str, torch.Tensor]], splits: dict[str, str], title: str = "",
+                   chance: float | None = 0.5) -> plt.Figure:
+    """Grouped bars of the mean over seeds, one group per network and one bar per split, with
+    every seed as a dot (chapter 5's Red-Green accuracies).
+
+    ``scores[network][split]`` holds one value per seed; ``splits`` maps each split to its
+    legend label, in the order of the bars.
+    """
+    if not scores or not splits:
+        raise ValueError("scores and splits must each name at least one entry")
+    missing = [(n, s) for n in scores for s in splits if s not in scores[n]]
+    if missing:
+        raise ValueError(f"scores lacks these (network, split) pairs: {missing}")
+    fig, ax = plt.subplots(figsize=(7, 3))
+    x = np.arange(len(scores))
+    width = 0.76 / len(splits)
+    for k, (split, label) in enumerate(splits.items()):
+        values = np.stack([_np(torch.as_tensor(s[split])) for s in scores.values()])  # (networks, seeds)
+        offset = x + (k - (len(splits) - 1) / 2) * width
+        ax.bar(offset, values.mean(1), width, color=f"C{k}", label=label)
+        ax.plot(np.repeat(offset, values.shape[1]), values.ravel(), "k.", ms=4)
+    if chance is not None:
+        ax.axhline(chance, color="0.5", ls="--", lw=0.8)
+    ax.set_xticks(x, list(scores))
+    ax.set_ylabel("test accuracy")
+    ax.set_ylim(0, 1.05)
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.0, 0.5))
+    fig.tight_layout()
+    return fig

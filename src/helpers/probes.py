@@ -166,3 +166,41 @@ def coverage(model: nn.Module, size: int) -> torch.Tensor:
     features(x).sum().backward()
     paths = x.grad[0].sum(0)
     return paths / paths.max()
+
+
+@torch.no_grad()
+def twin_gap(model: nn.Module, x: torch.Tensor, x_moved: torch.Tensor) -> float:
+    """Largest change of a logit between each image of ``x`` and its twin in ``x_moved``,
+    relative to the largest logit (chapter 5). Zero: the model cannot tell the twins apart,
+    so no training can teach it to.
+    """
+    x, x_moved = check_tensor("x", x, min_dim=4), check_tensor("x_moved", x_moved, min_dim=4)
+    if x.shape != x_moved.shape:
+        raise ValueError(f"x and x_moved must have the same shape, got {tuple(x.shape)} and {tuple(x_moved.shape)}")
+    device = next(model.parameters()).device
+    model.eval()
+    logits, moved = model(x.to(device)), model(x_moved.to(device))
+    return ((logits - moved).abs().max() / logits.abs().max().clamp_min(1e-12)).item()
+
+
+@torch.no_grad()
+def blind_rows(model: nn.Module, size: int, channels: int = 3, seed: int = 4) -> int:
+    """How many of a ``size x size`` image's bottom rows ``model.features`` ignores (chapter 5).
+
+    The bottom ``k`` rows of four noise images are redrawn, for growing ``k``, until the last
+    feature maps change; strided valid convolutions can leave the last rows out of every window.
+    """
+    size = check_int("size", size, minimum=2)
+    channels = check_int("channels", channels, minimum=1)
+    if not isinstance(getattr(model, "features", None), nn.Module):
+        raise ValueError("model must have an attribute 'features' (SmallCNN, PaddedCNN)")
+    device = next(model.parameters()).device
+    gen = torch.Generator().manual_seed(seed)
+    x = torch.rand(4, channels, size, size, generator=gen)
+    reference = model.eval().features(x.to(device))
+    for k in range(1, size + 1):
+        y = x.clone()
+        y[:, :, size - k :, :] = torch.rand(4, channels, k, size, generator=gen)
+        if not torch.equal(model.features(y.to(device)), reference):
+            return k - 1
+    return size

@@ -16,9 +16,10 @@ from torch import nn  # noqa: E402
 
 from helpers.models import PaddedCNN, single_filter_net  # noqa: E402
 from helpers.models.parts import AddCoordinates  # noqa: E402
-from helpers.plotting import plot_patch_frame  # noqa: E402
+from helpers.plotting import plot_patch_frame, plot_seed_bars  # noqa: E402
 from helpers.probes import (  # noqa: E402
     apply_linear_readout,
+    blind_rows,
     coordinate_grid,
     coverage,
     feature_maps,
@@ -26,6 +27,7 @@ from helpers.probes import (  # noqa: E402
     hypercolumns,
     r_squared,
     readout_r2_by_layer,
+    twin_gap,
 )
 from helpers.shifts import shift  # noqa: E402
 from helpers.sweeps import evidence_map, patch_frames  # noqa: E402
@@ -274,3 +276,37 @@ def test_coverage_rejects_bad_input():
         coverage(PaddedCNN("same"), 1)
     with pytest.raises(ValueError, match="features"):
         coverage(nn.Linear(2, 2), 8)
+
+
+def test_twin_gap_is_zero_only_when_the_network_cannot_tell_the_twins_apart():
+    torch.manual_seed(0)
+    x = torch.zeros(3, 3, 32, 32)
+    x[:, 0, 4:8, 4:8] = 1
+    moved = torch.roll(x, shifts=(16, 0), dims=(2, 3))  # a multiple of the total stride 8
+    assert twin_gap(PaddedCNN("circular"), x, moved) < 1e-5
+    assert twin_gap(PaddedCNN("same"), x, torch.roll(x, shifts=(23, 0), dims=(2, 3))) > 1e-3
+    with pytest.raises(ValueError, match="same shape"):
+        twin_gap(PaddedCNN("same"), x, x[:2])
+
+
+def test_blind_rows_counts_the_rows_strided_valid_convolutions_skip():
+    torch.manual_seed(0)
+    assert blind_rows(PaddedCNN("valid"), 32) == 7 and blind_rows(PaddedCNN("valid"), 33) == 0
+    assert blind_rows(PaddedCNN("same"), 32) == 0
+    with pytest.raises(ValueError, match="size"):
+        blind_rows(PaddedCNN("same"), 1)
+    with pytest.raises(ValueError, match="features"):
+        blind_rows(nn.Linear(2, 2), 8)
+
+
+def test_plot_seed_bars():
+    scores = {"a": {"x": torch.tensor([0.9, 1.0]), "y": torch.tensor([0.1, 0.2])}, "b": {"x": [0.5, 0.6], "y": [0.5, 0.4]}}
+    fig = plot_seed_bars(scores, {"x": "first", "y": "second"}, title="t")
+    ax = fig.axes[0]
+    assert len(ax.patches) == 4 and [t.get_text() for t in ax.get_xticklabels()] == ["a", "b"]
+    assert ax.patches[0].get_height() == pytest.approx(0.95)
+    plt.close(fig)
+    with pytest.raises(ValueError, match="lacks"):
+        plot_seed_bars(scores, {"z": "missing"})
+    with pytest.raises(ValueError, match="at least one"):
+        plot_seed_bars({}, {"x": "first"})
