@@ -2,8 +2,9 @@
 
 - :func:`patch_frames` (chapter 5): a patch at every position, the single-filter network's
   response and evidence for each; plain NumPy frames feed the widget, the figure and the slider.
-- :func:`every_location`, :func:`location_accuracy`, :func:`ring_profile` (chapter 6):
-  a test set at every placement, the accuracy map over placements, its profile by distance.
+- :func:`every_location`, :func:`location_accuracy`, :func:`placement_map`, :func:`ring_profile`
+  (chapter 6): a test set at every placement, the accuracy map over placements, its profile
+  by distance.
 """
 
 from __future__ import annotations
@@ -122,10 +123,27 @@ def location_accuracy(
 
     Chapter 6.
     """
-    x, y, grid = every_location(images, labels, canvas_size, step)
+    x, y, _ = every_location(images, labels, canvas_size, step)
     correct = predict(model, x, batch_size=batch_size).argmax(1) == y.cpu()
-    side = int(round(len(grid) ** 0.5))
-    return correct.float().view(len(grid), images.shape[0]).mean(1).view(side, side)
+    return placement_map(correct, images.shape[0])
+
+
+def placement_map(values: torch.Tensor, n_images: int) -> torch.Tensor:
+    """Mean of per-image ``values`` at each placement, as a ``(rows, cols)`` map.
+
+    ``values`` follow :func:`every_location`'s order (``n_images`` images at the first
+    placement, then at the next, ...) over a square grid of placements, e.g. whether each
+    prediction was right. Chapter 6 scores new class layers on features computed once.
+    """
+    values = check_tensor("values", values)
+    n_images = check_int("n_images", n_images, minimum=1)
+    if values.dim() != 1 or values.numel() % n_images:
+        raise ValueError(f"values must be 1-D with a multiple of n_images={n_images} entries, got shape {tuple(values.shape)}")
+    n_placements = values.numel() // n_images
+    side = int(round(n_placements**0.5))
+    if side * side != n_placements:
+        raise ValueError(f"values must cover a square grid of placements, got {n_placements} placements")
+    return values.float().cpu().view(n_placements, n_images).mean(1).view(side, side)
 
 
 def ring_profile(acc_map: torch.Tensor, centre: tuple[int, int]) -> tuple[torch.Tensor, torch.Tensor]:

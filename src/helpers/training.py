@@ -106,6 +106,41 @@ def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int
     return (predict(model, x, batch_size).argmax(1) == y.cpu()).float().mean().item()
 
 
+def fit_linear_classifier(
+    layer: nn.Linear, features: torch.Tensor, labels: torch.Tensor, *, weight_decay: float = 1e-3, max_iter: int = 1000
+) -> float:
+    """Fit ``layer`` to the minimum of cross-entropy + ``weight_decay / 2 * |W|^2`` on fixed ``features``.
+
+    The loss is convex in the layer's weights, so full-batch L-BFGS finds its one minimum
+    (deterministic, no batches, no epochs to tune). Returns the largest absolute gradient
+    entry at the end, which a caller can check is close to zero. Chapter 6 fits the new
+    class layer on a frozen, pretrained network this way.
+    """
+    if not isinstance(layer, nn.Linear):
+        raise ValueError(f"layer must be a torch.nn.Linear, got {type(layer).__name__}")
+    features = check_tensor("features", features, min_dim=2)
+    labels = check_tensor("labels", labels, min_dim=1)
+    if features.shape != (labels.shape[0], layer.in_features):
+        raise ValueError(f"features must have shape ({labels.shape[0]}, {layer.in_features}), got {tuple(features.shape)}")
+    if not isinstance(weight_decay, (int, float)) or weight_decay < 0:
+        raise ValueError(f"weight_decay must be a number >= 0, got {weight_decay!r}")
+    max_iter = check_int("max_iter", max_iter, minimum=1)
+    features, labels = features.to(layer.weight.device), labels.to(layer.weight.device)
+    optimiser = torch.optim.LBFGS(layer.parameters(), lr=1, max_iter=max_iter, tolerance_grad=1e-7,
+                                  tolerance_change=1e-12, history_size=50, line_search_fn="strong_wolfe")
+
+    def objective() -> torch.Tensor:
+        optimiser.zero_grad()
+        loss = F.cross_entropy(layer(features), labels) + weight_decay / 2 * layer.weight.pow(2).sum()
+        loss.backward()
+        return loss
+
+    layer.train()
+    optimiser.step(objective)
+    objective()
+    return max(p.grad.abs().max().item() for p in layer.parameters())
+
+
 Transform = Callable[[torch.Tensor], torch.Tensor]
 
 

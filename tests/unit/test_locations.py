@@ -12,7 +12,7 @@ from helpers.antialias import BlurPool
 from helpers.augment import RandomPlacement
 from helpers.data import balanced_subset, placements, relabel
 from helpers.models import classifier, location_net, penultimate, replace_classifier
-from helpers.sweeps import every_location, location_accuracy, ring_profile
+from helpers.sweeps import every_location, location_accuracy, placement_map, ring_profile
 
 
 @pytest.mark.parametrize("head", ["flatten", "gap"])
@@ -163,3 +163,24 @@ def test_ring_profile():
         ring_profile(acc, (5, 0))
     with pytest.raises(ValueError, match="acc_map"):
         ring_profile(torch.zeros(2, 2, 2), (0, 0))
+
+
+def test_placement_map_matches_location_accuracy():
+    torch.manual_seed(0)
+    net = location_net("gap", n_classes=3, canvas_size=12, hidden=8)
+    digits, labels = torch.rand(4, 1, 4, 4), torch.tensor([0, 1, 2, 0])
+    x, y, grid = every_location(digits, labels, 12, step=2)
+    correct = net(x).argmax(1) == y
+    expected = location_accuracy(net, digits, labels, 12, step=2)
+    assert torch.equal(placement_map(correct, 4), expected)
+    assert placement_map(torch.arange(8.0), 2).tolist() == [[0.5, 2.5], [4.5, 6.5]]  # 4 placements of 2 images
+
+
+@pytest.mark.parametrize(
+    ("values", "n_images", "message"),
+    [(torch.ones(6), 4, "multiple of n_images"), (torch.ones(2, 4), 2, "1-D"), (torch.ones(6), 2, "square grid"),
+     (torch.ones(4), 0, "n_images")],
+)
+def test_placement_map_rejects_bad_input(values, n_images, message):
+    with pytest.raises(ValueError, match=message):
+        placement_map(values, n_images)

@@ -2,11 +2,12 @@
 
 import pytest
 import torch
+import torch.nn.functional as F
 
 from helpers.data import digits_on_canvas
 from helpers.ensemble import train_together
 from helpers.models import DilatedCNN, SmallCNN
-from helpers.training import Recipe, accuracy, train_runs
+from helpers.training import Recipe, accuracy, fit_linear_classifier, train_runs
 
 SEEDS = [0, 3, 7]
 
@@ -115,3 +116,44 @@ def test_together_trains_chapter_4s_downsampling_layers_as_one_at_a_time(digits,
     together = train_runs(build, SEEDS[:2], x, y, together=True, **options)
     for key, model in alone.models.items():
         assert largest_weight_difference(model, together.models[key]) < 1e-4, key
+
+
+def test_fit_linear_classifier_reaches_the_minimum():
+    torch.manual_seed(0)
+    features = torch.randn(200, 6)
+    labels = (features[:, 0] + 0.3 * torch.randn(200) > 0).long() + 2 * (features[:, 1] > 0).long()
+    layer = torch.nn.Linear(6, 4)
+    gradient = fit_linear_classifier(layer, features, labels, weight_decay=1e-2)
+    assert gradient < 1e-4
+    with torch.no_grad():  # a step in any direction only raises the objective: the minimum
+        def objective():
+            return F.cross_entropy(layer(features), labels) + 1e-2 / 2 * layer.weight.pow(2).sum()
+
+        best = objective()
+        for _ in range(5):
+            step = [1e-2 * torch.randn_like(p) for p in layer.parameters()]
+            for p, d in zip(layer.parameters(), step, strict=True):
+                p += d
+            assert objective() >= best
+            for p, d in zip(layer.parameters(), step, strict=True):
+                p -= d
+    assert (layer(features).argmax(1) == labels).float().mean() > 0.8
+    stronger = torch.nn.Linear(6, 4)
+    fit_linear_classifier(stronger, features, labels, weight_decay=1.0)
+    assert stronger.weight.norm() < layer.weight.norm()  # more weight decay, smaller weights
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: fit_linear_classifier(torch.nn.Conv2d(1, 1, 1), torch.ones(2, 1), torch.zeros(2).long()), "layer"),
+        (lambda: fit_linear_classifier(torch.nn.Linear(3, 2), torch.ones(2, 4), torch.zeros(2).long()), "features"),
+        (lambda: fit_linear_classifier(torch.nn.Linear(3, 2), torch.ones(2, 3), torch.zeros(2).long(), weight_decay=-1),
+         "weight_decay"),
+        (lambda: fit_linear_classifier(torch.nn.Linear(3, 2), torch.ones(2, 3), torch.zeros(2).long(), max_iter=0),
+         "max_iter"),
+    ],
+)
+def test_fit_linear_classifier_rejects_bad_input(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
