@@ -200,3 +200,33 @@ def plot_seed_bars(scores: dict[str, dict[str, torch.Tensor]], splits: dict[str,
     ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.0, 0.5))
     fig.tight_layout()
     return fig
+
+
+def plot_accuracy_maps(
+    maps: dict[str, torch.Tensor], step: int, marker: tuple[int, int], title: str = ""
+) -> plt.Figure:
+    """One accuracy map per name (e.g. the mean over seeds of :func:`helpers.sweeps.location_accuracy`),
+    side by side on a shared 0-1 colour scale, axes in pixels of the digit's top-left corner.
+
+    Entry ``[i, j]`` of a map is the placement ``(i * step, j * step)``; ``marker`` is a
+    placement in pixels (the trained one) drawn as a red cross. Chapter 6.
+    """
+    if not maps:
+        raise ValueError("maps must name at least one accuracy map")
+    step = check_int("step", step, minimum=1)
+    shapes = {tuple(m.shape) for m in maps.values()}
+    if len(shapes) != 1 or len(next(iter(shapes))) != 2:
+        raise ValueError(f"maps must all be 2-D and of one shape, got shapes {sorted(shapes)}")
+    rows, cols = next(iter(shapes))
+    extent = (-0.5 * step, (cols - 0.5) * step, (rows - 0.5) * step, -0.5 * step)
+    fig, axes = plt.subplots(1, len(maps), figsize=(3.2 * len(maps), 3.1), layout="constrained", squeeze=False)
+    for ax, (name, acc_map) in zip(axes[0], maps.items(), strict=True):
+        image = ax.imshow(_np(acc_map), cmap="viridis", vmin=0, vmax=1, extent=extent)
+        ax.plot(marker[1], marker[0], "rx", ms=9, mew=2)
+        ax.set_title(name, fontsize=9)
+        ax.set_xlabel("digit column")
+        ax.set_ylabel("digit row")
+    fig.colorbar(image, ax=axes[0].tolist(), label="accuracy")
+    if title:
+        fig.suptitle(title, fontsize=10)
+    return fig

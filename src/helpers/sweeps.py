@@ -117,10 +117,10 @@ def location_accuracy(
 ) -> torch.Tensor:
     """Accuracy of ``model`` at every placement: a ``(rows, cols)`` map over top-left corners.
 
-    All placements are built as one tensor (:func:`every_location`) and classified in a
-    few large batches. Entry ``[i, j]`` is the accuracy with the digits' top-left corner at
-    ``(i * step, j * step)``. On a CPU, batches of 256 were twice as fast as 1024 for chapter
-    6's networks (the activations of a larger batch fall out of the cache).
+    All placements are built as one tensor (:func:`every_location`) and classified in
+    batches of ``batch_size``. Entry ``[i, j]`` is the accuracy with the digits' top-left
+    corner at ``(i * step, j * step)``. On this book's 2-core CPU, batches of 256 classified
+    chapter 6's maps about twice as fast as batches of 1024.
 
     Chapter 6.
     """

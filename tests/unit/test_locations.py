@@ -184,3 +184,28 @@ def test_placement_map_matches_location_accuracy():
 def test_placement_map_rejects_bad_input(values, n_images, message):
     with pytest.raises(ValueError, match=message):
         placement_map(values, n_images)
+
+
+def test_plot_accuracy_maps():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from helpers.plotting import plot_accuracy_maps
+
+    maps = {"a": torch.rand(7, 7), "b": torch.rand(7, 7)}
+    fig = plot_accuracy_maps(maps, step=2, marker=(6, 4), title="t")
+    panels = [ax for ax in fig.axes if ax.get_title() in maps]
+    assert len(panels) == 2
+    image = panels[0].images[0]
+    assert image.get_extent() == [-1.0, 13.0, 13.0, -1.0]  # pixels of the top-left corner, rows downwards
+    assert image.get_clim() == (0, 1)
+    assert panels[0].lines[0].get_xydata().tolist() == [[4.0, 6.0]]  # (column, row) of the marker
+    plt.close(fig)
+    with pytest.raises(ValueError, match="maps"):
+        plot_accuracy_maps({}, step=1, marker=(0, 0))
+    with pytest.raises(ValueError, match="one shape"):
+        plot_accuracy_maps({"a": torch.rand(3, 3), "b": torch.rand(4, 4)}, step=1, marker=(0, 0))
+    with pytest.raises(ValueError, match="step"):
+        plot_accuracy_maps(maps, step=0, marker=(0, 0))
