@@ -1,9 +1,10 @@
-"""What the training engineering buys: seconds per run and epoch for chapter 3's networks,
-trained one run at a time or all five seeds together (``train_runs(..., together=True)``),
-on one thread or two. Writes ``bench/training_speed.md``; part of ``make bench``.
+"""What the training engineering buys: seconds per run and epoch for the networks of chapters
+3, 7 and 8, trained one run at a time or all five seeds together (``train_runs(...,
+together=True)``), on one thread or two. Writes ``bench/training_speed.md``; part of ``make bench``.
 
-Each setting trains the same five seeds for ``EPOCHS`` epochs on chapter 3's data size
-(1,258 digits on a 16-pixel canvas, batches of 32); the best of ``REPEATS`` runs is kept.
+Each setting trains the same five seeds for ``EPOCHS`` epochs on its chapter's image size and
+batch size (``CASES``); the best of ``REPEATS`` runs is kept. Which way is faster depends on the
+network: the chapters choose by these numbers.
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ from pathlib import Path
 
 import torch
 
-from helpers.data import digits_on_canvas
-from helpers.models import DilatedCNN, SmallCNN
+from helpers.data import digits_on_canvas, mnist_sample_split
+from helpers.models import C4CNN, DilatedCNN, SmallCNN
 from helpers.training import train_runs
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -24,44 +25,64 @@ SEEDS = [0, 1, 2, 3, 4]
 EPOCHS = 2
 REPEATS = 2
 WIDTHS = (8, 8, 16)
-NETWORKS = {  # one network of each kind chapter 3 trains
-    "conv + GAP (stride 1)": lambda: DilatedCNN(widths=WIDTHS, dilations=(1, 1, 1), head="gap", init="kaiming"),
-    "max pool + GAP": lambda: SmallCNN(widths=WIDTHS, downsample="maxpool", head="gap", init="kaiming"),
-}
 
 
-def seconds_per_run_epoch(build, x, y, together: bool, threads: int) -> float:
+def _canvas_digits(canvas: int, digit: int, n: int | None = None):
+    data = digits_on_canvas("train", canvas_size=canvas, digit_size=digit, positions="center", seed=0)
+    return data.images[:n], data.labels[:n]
+
+
+def _mnist(n: int):
+    x, y = mnist_sample_split("train")
+    return x[:n], y[:n]
+
+
+# chapter, network, builder, data, batch size
+CASES = [
+    ("3", "conv + GAP (stride 1)", lambda: DilatedCNN(widths=WIDTHS, dilations=(1, 1, 1), head="gap", init="kaiming"),
+     lambda: _canvas_digits(16, 8), 32),
+    ("3", "max pool + GAP", lambda: SmallCNN(widths=WIDTHS, downsample="maxpool", head="gap", init="kaiming"),
+     lambda: _canvas_digits(16, 8), 32),
+    ("7", "plain CNN, 20 x 20", lambda: SmallCNN(widths=(8, 16, 32)), lambda: _canvas_digits(20, 10), 64),
+    ("8", "plain CNN + batch norm, 28 x 28 (1,000 digits)", lambda: SmallCNN(widths=(12, 24, 24), batch_norm=True),
+     lambda: _mnist(1000), 64),
+    ("8", "C4 CNN + batch norm, 28 x 28 (1,000 digits)", lambda: C4CNN(widths=(6, 12, 12), batch_norm=True),
+     lambda: _mnist(1000), 64),
+]
+
+
+def seconds_per_run_epoch(build, x, y, batch_size: int, together: bool, threads: int) -> float:
     torch.set_num_threads(threads)
     best = float("inf")
     for _ in range(REPEATS):
         start = time.perf_counter()
-        train_runs({"net": build}, SEEDS, x, y, together=together, epochs=EPOCHS, batch_size=32, lr=3e-2,
+        train_runs({"net": build}, SEEDS, x, y, together=together, epochs=EPOCHS, batch_size=batch_size, lr=3e-2,
                    progress=False)
         best = min(best, time.perf_counter() - start)
     return best / (len(SEEDS) * EPOCHS)
 
 
 def main() -> None:
-    data = digits_on_canvas("train", canvas_size=16, digit_size=8, seed=0)
-    x, y = data.images, data.labels
     rows = []
-    for name, build in NETWORKS.items():
-        timings = {(together, threads): seconds_per_run_epoch(build, x, y, together, threads)
+    for chapter, name, build, data, batch_size in CASES:
+        x, y = data()
+        timings = {(together, threads): seconds_per_run_epoch(build, x, y, batch_size, together, threads)
                    for together in (False, True) for threads in (1, 2)}
         base = timings[False, 1]
         for (together, threads), seconds in timings.items():
             how = "all seeds together" if together else "one run at a time"
-            rows.append(f"| {name} | {how} | {threads} | {seconds * 1e3:.0f} | {base / seconds:.2f}x |")
+            rows.append(f"| {chapter} | {name} | {len(y)} | {batch_size} | {how} | {threads} | {seconds * 1e3:.0f} "
+                        f"| {base / seconds:.2f}x |")
             print(rows[-1], flush=True)
     machine = f"{platform.machine()}, {os.cpu_count()} CPU cores, Python {platform.python_version()}"
     lines = [
         "# Training speed",
         "",
         f"`bench/training_speed.py` on {machine}, torch {torch.__version__}: milliseconds per run and epoch",
-        f"(best of {REPEATS}), {len(SEEDS)} seeds, {EPOCHS} epochs, 1,258 digits of 16 x 16 pixels, batches of 32.",
+        f"(best of {REPEATS}), {len(SEEDS)} seeds, {EPOCHS} epochs; speed-up against one run at a time on one thread.",
         "",
-        "| network | how | threads | ms per run-epoch | speed-up |",
-        "|---|---|---:|---:|---:|",
+        "| chapter | network | digits | batch | how | threads | ms per run-epoch | speed-up |",
+        "|---|---|---:|---:|---|---:|---:|---:|",
         *rows,
         "",
     ]

@@ -11,6 +11,10 @@ needs a fresh draw per sample, so :class:`PerSample` calls the transform once pe
 with a random stream of its own (seeded, and independent of the global one that
 initialises the networks).
 
+For training, :class:`RandomWarp` draws the same kinds of random transformation per
+sample but applies them to the whole batch in one ``grid_sample`` call (:func:`warp`),
+which is what makes augmentation cheap enough to train five seeds to their plateau.
+
 The sweep functions build one tensor ``(S, N, C, H, W)`` holding every transformed copy
 of a batch (one torchvision call per transformation on the whole batch, never one per
 sample), so a model can be evaluated on all of them in a few large forward passes.
@@ -18,10 +22,12 @@ sample), so a model can be evaluated on all of them in a few large forward passe
 
 from __future__ import annotations
 
+import math
 import numbers
 from collections.abc import Callable, Sequence
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 from torchvision.transforms import v2
 from torchvision.transforms.v2 import functional as TF
@@ -98,6 +104,111 @@ class PerSample:
 
     def __repr__(self) -> str:
         return f"PerSample({self.transform!r}, seed={self.seed})"
+
+
+def _per_sample(name: str, values: object, n: int, width: int | None = None) -> torch.Tensor:
+    """``values`` as a float tensor of shape ``(n,)`` (or ``(n, width)``), one entry per sample."""
+    values = torch.as_tensor(values, dtype=torch.float32)
+    shape = (n,) if width is None else (n, width)
+    if values.shape != shape:
+        raise ValueError(f"{name} must have shape {shape} (one entry per sample), got {tuple(values.shape)}")
+    if not torch.isfinite(values).all():
+        raise ValueError(f"{name} must hold finite numbers")
+    return values
+
+
+def warp(
+    x: torch.Tensor,
+    angles: object = None,
+    scales: object = None,
+    shifts: object = None,
+    interpolation: str = "bilinear",
+) -> torch.Tensor:
+    """Each image of ``x`` ``(N, C, H, W)`` rotated, rescaled and shifted by its own amounts, in one call.
+
+    Image ``i`` is rotated by ``angles[i]`` degrees counter-clockwise and scaled by
+    ``scales[i]`` about its centre, then shifted by ``shifts[i] = (rows, cols)`` pixels (down
+    and right; whole pixels). Missing arguments mean no rotation, scale 1, no shift.
+    Pixels from outside the frame are 0. The conventions are torchvision's (``TF.rotate``'s
+    counter-clockwise angle; ``TF.affine`` with ``angle=-angle``, ``scale``, and
+    ``translate=(cols, rows)``), and the result equals theirs, and :func:`rotate_all` and
+    :func:`scale_all` for one shared amount, up to float rounding (tested); unlike them,
+    every sample may have its own amounts.
+
+    Chapters 7 and 8 (through :class:`RandomWarp`).
+    """
+    x = check_tensor("x", x, min_dim=4)
+    if x.dim() != 4:
+        raise ValueError(f"x must have shape (N, C, H, W), got {tuple(x.shape)}")
+    mode = check_choice("interpolation", interpolation, INTERPOLATIONS)
+    n, _, h, w = x.shape
+    angles = torch.zeros(n) if angles is None else _per_sample("angles", angles, n)
+    scales = torch.ones(n) if scales is None else _per_sample("scales", scales, n)
+    shifts = torch.zeros(n, 2) if shifts is None else _per_sample("shifts", shifts, n, 2)
+    if (scales <= 0).any():
+        raise ValueError(f"scales must all be > 0, got {scales.tolist()}")
+    # Output pixel p (centred pixel coordinates, y down) reads the input at M (p - t), with
+    # M = R(-angle) / scale the inverse of "scale, then rotate counter-clockwise on screen".
+    radians = angles * (math.pi / 180)
+    cos, sin = torch.cos(radians) / scales, torch.sin(radians) / scales
+    inverse = torch.stack([torch.stack([cos, -sin], 1), torch.stack([sin, cos], 1)], 1)  # (N, 2, 2), (x, y)
+    moved = shifts.flip(1)  # (rows, cols) -> (x, y)
+    offset = -(inverse @ moved.unsqueeze(-1))  # (N, 2, 1)
+    half = torch.tensor([w / 2, h / 2])  # affine_grid's coordinates run from -1 to 1 across each axis
+    theta = torch.cat([inverse * half / half[:, None], offset / half[:, None]], dim=2)
+    grid = F.affine_grid(theta.to(x.device, x.dtype), list(x.shape), align_corners=False)
+    return F.grid_sample(x, grid, mode=mode, padding_mode="zeros", align_corners=False)
+
+
+class RandomWarp:
+    """Batch transform: a random rotation, rescaling and whole-pixel shift per sample, one call per batch (chapters 7, 8).
+
+    Per sample: an angle uniform in ``[-max_angle, max_angle]`` degrees, a scale factor
+    uniform in ``scale = (low, high)``, and a shift in rows and in columns, each a whole
+    number of pixels uniform in ``-max_shift .. max_shift``; then :func:`warp`. The same
+    draws as ``PerSample`` around torchvision's ``RandomAffine`` (whose shifts are rounded
+    uniform numbers instead), but the whole batch is warped in one ``grid_sample`` call
+    rather than one torchvision call per sample. The random numbers come from a generator
+    seeded with ``seed`` and kept between calls (reproducible, and independent of the
+    global generator that initialises the networks).
+    """
+
+    def __init__(
+        self,
+        max_angle: float = 0.0,
+        scale: tuple[float, float] = (1.0, 1.0),
+        max_shift: int = 0,
+        seed: int = 0,
+        interpolation: str = "bilinear",
+    ) -> None:
+        if isinstance(max_angle, bool) or not isinstance(max_angle, numbers.Real) or not 0 <= max_angle <= 180:
+            raise ValueError(f"max_angle must be a number of degrees from 0 to 180, got {max_angle!r}")
+        scale = tuple(_check_numbers("scale", scale))
+        if len(scale) != 2 or not 0 < scale[0] <= scale[1]:
+            raise ValueError(f"scale must be a (low, high) pair with 0 < low <= high, got {scale!r}")
+        self.max_angle, self.scale = float(max_angle), scale
+        self.max_shift = check_int("max_shift", max_shift, minimum=0)
+        self.seed = check_int("seed", seed, minimum=0)
+        self.interpolation = check_choice("interpolation", interpolation, INTERPOLATIONS)
+        self.generator = torch.Generator().manual_seed(self.seed)
+
+    def draw(self, n: int) -> dict[str, torch.Tensor]:
+        """The next ``n`` samples' amounts: ``angles`` ``(n,)``, ``scales`` ``(n,)``, ``shifts`` ``(n, 2)``."""
+        n = check_int("n", n, minimum=1)
+        g, (low, high) = self.generator, self.scale
+        return {
+            "angles": (2 * torch.rand(n, generator=g) - 1) * self.max_angle,
+            "scales": low + (high - low) * torch.rand(n, generator=g),
+            "shifts": torch.randint(-self.max_shift, self.max_shift + 1, (n, 2), generator=g).float(),
+        }
+
+    def __call__(self, batch: torch.Tensor) -> torch.Tensor:
+        batch = check_tensor("batch", batch, min_dim=4)
+        return warp(batch, **self.draw(batch.shape[0]), interpolation=self.interpolation)
+
+    def __repr__(self) -> str:
+        return (f"RandomWarp(max_angle={self.max_angle:g}, scale={self.scale}, max_shift={self.max_shift}, "
+                f"seed={self.seed})")
 
 
 def rotate_all(x: torch.Tensor, angles: Sequence[float], interpolation: str = "bilinear") -> torch.Tensor:

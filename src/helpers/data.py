@@ -82,6 +82,23 @@ def load_mnist_sample() -> tuple[torch.Tensor, torch.Tensor]:
     return x, torch.tensor(labels, dtype=torch.long)
 
 
+def mnist_sample_split(split: str, n_test: int = 1000, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """One split of :func:`load_mnist_sample`'s 5,000 MNIST digits: ``"test"`` holds ``n_test`` of them, ``"train"`` the rest.
+
+    The split is a permutation seeded with ``seed``, the same in every call, so the two
+    splits never share a digit. Chapter 8 trains on ``"train"`` (4,000 digits by default)
+    and tests on ``"test"``.
+    """
+    split = check_choice("split", split, ("train", "test"))
+    x, y = load_mnist_sample()
+    n_test = check_int("n_test", n_test, minimum=1)
+    if n_test >= len(y):
+        raise ValueError(f"n_test must leave training digits (below {len(y)}), got {n_test}")
+    order = torch.randperm(len(y), generator=torch.Generator().manual_seed(check_int("seed", seed, minimum=0)))
+    index = order[:n_test] if split == "test" else order[n_test:]
+    return x[index], y[index]
+
+
 def place_on_canvas(images: torch.Tensor, positions: torch.Tensor, canvas_size: int) -> torch.Tensor:
     """Paste each ``(C, h, w)`` image onto an empty ``canvas_size`` square at its top-left position. Chapters 3-8 (chapter 6 directly)."""
     images = check_tensor("images", images, min_dim=4)

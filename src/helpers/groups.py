@@ -121,6 +121,21 @@ class GroupConvC4(_C4Conv):
         return self._convolve(x.reshape(n, self.in_channels * 4, h, w), self.filter_bank())
 
 
+class C4BatchNorm(nn.BatchNorm2d):
+    """Batch normalisation of C4 feature maps ``(N, C, 4, H, W)`` with one mean, variance and affine map per channel (chapter 8).
+
+    The statistics are shared by the four orientations of a channel, as they must be: a
+    rotated input permutes the rotation axis, and a per-orientation normalisation would
+    treat the permuted maps differently. In eval mode the layer is one affine map per
+    channel, so it keeps the network exactly equivariant.
+    """
+
+    def forward(self, y: torch.Tensor) -> torch.Tensor:
+        if y.dim() != 5 or y.shape[1] != self.num_features or y.shape[2] != 4:
+            raise ValueError(f"y must have shape (N, {self.num_features}, 4, H, W), got {tuple(y.shape)}")
+        return super().forward(y.flatten(2, 3)).view_as(y)
+
+
 def group_pool(y: torch.Tensor, mode: str = "max") -> torch.Tensor:
     """Pool C4 feature maps over the rotation axis: ``(N, C, 4, H, W) -> (N, C, H, W)`` (chapter 8).
 

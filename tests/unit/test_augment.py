@@ -12,12 +12,15 @@ from torchvision.transforms.v2 import functional as TF
 
 from helpers.augment import (
     PerSample,
+    RandomWarp,
     accuracy_over,
     epochs_to_reach,
     rotate_all,
     scale_all,
+    warp,
 )
 from helpers.metrics import invariance_error_over
+from helpers.shifts import shift_all
 
 ROTATE = v2.RandomRotation(45, interpolation=v2.InterpolationMode.BILINEAR)
 
@@ -175,3 +178,91 @@ def test_per_sample_restores_the_thread_count():
     before = torch.get_num_threads()
     PerSample(ROTATE)(_copies(2))
     assert torch.get_num_threads() == before
+
+
+# ---------------------------------------------------------------- warp and RandomWarp (batched)
+
+BILINEAR = v2.InterpolationMode.BILINEAR
+
+
+@pytest.mark.parametrize("shape", [(3, 2, 12, 12), (2, 1, 10, 14)])
+@pytest.mark.parametrize("angle", [30.0, -75.0, 90.0, 180.0])
+def test_warp_rotates_as_torchvision_does(shape, angle):
+    x = torch.rand(*shape, generator=torch.Generator().manual_seed(0))
+    expected = TF.rotate(x, angle, interpolation=BILINEAR)
+    assert torch.allclose(warp(x, [angle] * shape[0]), expected, atol=1e-5)
+
+
+def test_warp_scales_and_shifts_as_the_sweeps_do():
+    x = torch.rand(3, 1, 12, 12, generator=torch.Generator().manual_seed(1))
+    for factor in (0.7, 1.3):
+        assert torch.allclose(warp(x, scales=[factor] * 3), scale_all(x, [factor])[0], atol=1e-5)
+    assert torch.allclose(warp(x, shifts=[[1, -2]] * 3), shift_all(x, [(1, -2)], mode="zero")[0], atol=1e-5)
+
+
+def test_warp_combines_as_torchvision_affine_and_gives_each_sample_its_own_amounts():
+    x = torch.rand(2, 1, 12, 12, generator=torch.Generator().manual_seed(2))
+    angles, scales, shifts = [20.0, -40.0], [1.2, 0.8], [[1, 2], [-2, 0]]
+    out = warp(x, angles, scales, shifts)
+    for i in range(2):
+        expected = TF.affine(x[i : i + 1], angle=-angles[i], translate=[shifts[i][1], shifts[i][0]],
+                             scale=scales[i], shear=[0.0, 0.0], interpolation=BILINEAR)
+        assert torch.allclose(out[i : i + 1], expected, atol=1e-5)
+
+
+def test_warp_without_amounts_is_the_identity():
+    x = torch.rand(2, 3, 9, 9)
+    assert torch.allclose(warp(x), x, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"angles": [1.0]}, "angles must have shape"),
+        ({"scales": [1.0, 0.0]}, "scales must all be > 0"),
+        ({"shifts": [1, 2]}, "shifts must have shape"),
+        ({"angles": [float("nan"), 0.0]}, "angles must hold finite"),
+        ({"interpolation": "cubic"}, "interpolation must be one of"),
+    ],
+)
+def test_warp_rejects_bad_input(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        warp(torch.rand(2, 1, 5, 5), **kwargs)
+    with pytest.raises(ValueError, match="x must have shape"):
+        warp(torch.rand(2, 1, 1, 5, 5))
+
+
+def test_random_warp_draws_in_its_ranges_per_sample_and_reproducibly():
+    a = RandomWarp(max_angle=30, scale=(0.8, 1.25), max_shift=2, seed=3)
+    amounts = a.draw(4000)
+    assert amounts["angles"].abs().max() <= 30 and amounts["angles"].std() > 15  # uniform on [-30, 30]: std 17.3
+    assert amounts["scales"].min() >= 0.8 and amounts["scales"].max() <= 1.25
+    assert set(amounts["shifts"].unique().tolist()) == {-2.0, -1.0, 0.0, 1.0, 2.0}
+    x = _copies(6)
+    first = RandomWarp(max_angle=30, seed=3)(x)
+    assert torch.equal(first, RandomWarp(max_angle=30, seed=3)(x))  # same seed, same warps
+    assert len({tuple(o.flatten().tolist()) for o in first}) == 6  # one angle per sample
+
+
+def test_random_warp_leaves_the_global_stream_alone():
+    torch.manual_seed(123)
+    expected_next = torch.rand(3)
+    torch.manual_seed(123)
+    RandomWarp(max_angle=45, seed=0)(_copies())
+    assert torch.equal(torch.rand(3), expected_next)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"max_angle": 200}, "max_angle must be"),
+        ({"max_angle": True}, "max_angle must be"),
+        ({"scale": (1.2, 0.8)}, "scale must be"),
+        ({"scale": (0.0, 1.0)}, "scale must be"),
+        ({"max_shift": -1}, "max_shift must be >= 0"),
+        ({"seed": -1}, "seed must be >= 0"),
+    ],
+)
+def test_random_warp_rejects_bad_settings(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        RandomWarp(**kwargs)

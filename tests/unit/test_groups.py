@@ -7,8 +7,10 @@ import torch
 import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from torch import nn
 
 from helpers.groups import (
+    C4BatchNorm,
     GroupConvC4,
     LiftingConvC4,
     group_pool,
@@ -16,7 +18,7 @@ from helpers.groups import (
     rotate_c4_maps,
     rotation_safe_maxpool,
 )
-from helpers.models import C4CNN, SmallCNN, count_parameters
+from helpers.models import C4CNN, SmallCNN, count_flops, count_parameters
 
 SIZES = st.integers(5, 14)  # odd and even
 KS = st.sampled_from([0, 1, 2, 3, -1, 5])
@@ -180,3 +182,62 @@ def test_c4cnn_parameter_count_matches_a_plain_cnn_of_double_width():
 def test_bad_input_raises_value_error(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_count_flops_counts_a_convolution_and_the_c4_networks_fourfold_cost():
+    conv = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.Flatten(), nn.Linear(4 * 6 * 6, 2))
+    # 2 flops per multiply-add: 4 maps x 36 pixels x 9 taps, then 144 x 2 for the linear layer
+    assert count_flops(conv, (1, 6, 6)) == 2 * (4 * 36 * 9) + 2 * 144 * 2
+    ratio = count_flops(C4CNN(widths=(6, 12, 12)), (1, 28, 28)) / count_flops(SmallCNN(widths=(12, 24, 24)), (1, 28, 28))
+    assert 3.5 < ratio < 4.0  # as many weights, about four times the work (chapter 8)
+    model = SmallCNN(widths=(4, 8)).train()
+    count_flops(model, (1, 12, 12))
+    assert model.training  # left in the mode it was in
+
+
+@pytest.mark.parametrize("shape", [(28, 28), (1, 0, 28), "1x28x28"])
+def test_count_flops_rejects_bad_shapes(shape):
+    with pytest.raises(ValueError, match="input_shape"):
+        count_flops(SmallCNN(widths=(4,)), shape)
+
+
+@pytest.mark.parametrize("training", [False, True])
+def test_c4cnn_with_batch_norm_stays_exactly_invariant(training):
+    torch.manual_seed(0)
+    model = C4CNN(widths=(4, 8, 8), batch_norm=True)
+    assert all(layer.bias is None for layer in [model.lift, *model.gconvs])
+    x = torch.randn(6, 1, 20, 20)
+    model.train()
+    with torch.no_grad():
+        for _ in range(3):  # move the running statistics away from their start
+            model(x)
+    model.train(training)  # batch statistics (training) or running statistics (eval)
+    with torch.no_grad():
+        out = model(x)
+        for k in (1, 2, 3):
+            assert torch.allclose(model(rot90(x, k)), out, atol=1e-5)
+
+
+def test_c4_batch_norm_shares_statistics_across_orientations():
+    norm = C4BatchNorm(3).train()
+    y = torch.randn(5, 3, 4, 6, 6) * torch.tensor([1.0, 2.0, 3.0, 4.0]).view(1, 1, 4, 1, 1)
+    out = norm(y)
+    per_channel = out.transpose(0, 1).reshape(3, -1)
+    assert torch.allclose(per_channel.mean(1), torch.zeros(3), atol=1e-5)
+    assert torch.allclose(per_channel.var(1, unbiased=False), torch.ones(3), atol=1e-3)
+    assert torch.allclose(norm(rotate_c4_maps(y, 1)), rotate_c4_maps(out, 1), atol=1e-5)
+    with pytest.raises(ValueError, match="y must have shape"):
+        norm(torch.randn(2, 3, 6, 6))
+
+
+def test_batch_norm_options_reject_non_booleans_and_leave_the_default_networks_alone():
+    with pytest.raises(ValueError, match="batch_norm"):
+        C4CNN(batch_norm=1)
+    with pytest.raises(ValueError, match="batch_norm"):
+        SmallCNN(batch_norm="yes")
+    torch.manual_seed(0)
+    default = C4CNN(widths=(4, 8))
+    assert default.norms is None and default.lift.bias is not None
+    plain = SmallCNN(widths=(4, 8), batch_norm=True)
+    assert sum(isinstance(m, nn.BatchNorm2d) for m in plain.modules()) == 2
+    assert all(m.bias is None for m in plain.modules() if isinstance(m, nn.Conv2d))

@@ -45,6 +45,8 @@ class SmallCNN(nn.Module):
     - ``head``: ``"gap"``, ``"gmp"`` or ``"flatten"`` (needs ``input_size``), with a hidden
       layer of ``hidden`` units when given (:func:`helpers.models.parts.make_head`).
     - ``init``: ``"default"`` or ``"kaiming"`` (:func:`helpers.models.parts.kaiming_init_`).
+    - ``batch_norm``: a ``BatchNorm2d`` between every conv (then without bias) and its ReLU
+      (chapters 7 and 8: it brings their networks to their plateau in fewer epochs).
 
     Chapters 3, 4, 6, 7 and 8 train it.
     """
@@ -61,8 +63,11 @@ class SmallCNN(nn.Module):
         input_size: int | None = None,
         hidden: int | None = None,
         init: str = "default",
+        batch_norm: bool = False,
     ) -> None:
         super().__init__()
+        if not isinstance(batch_norm, bool):
+            raise ValueError(f"batch_norm must be True or False, got {batch_norm!r}")
         in_channels = check_int("in_channels", in_channels, minimum=1)
         n_classes = check_int("n_classes", n_classes, minimum=2)
         kernel_size = check_int("kernel_size", kernel_size, minimum=1)
@@ -76,8 +81,8 @@ class SmallCNN(nn.Module):
         size, channels = input_size, in_channels
         for width in widths:
             stride = 2 if downsample == "stride" else 1
-            conv, pad = _conv(channels, width, kernel_size, padding, stride)
-            layers += [conv, nn.ReLU()]
+            conv, pad = _conv(channels, width, kernel_size, padding, stride, bias=not batch_norm)
+            layers += [conv, nn.BatchNorm2d(width), nn.ReLU()] if batch_norm else [conv, nn.ReLU()]
             size = conv_output_size(size, kernel_size, stride, pad)
             if downsample in ("maxpool", "avgpool"):
                 layers.append(nn.MaxPool2d(2) if downsample == "maxpool" else nn.AvgPool2d(2))

@@ -104,6 +104,32 @@ def count_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
+def count_flops(model: nn.Module, input_shape: tuple[int, ...]) -> int:
+    """Floating-point operations of one forward pass on one input of shape ``input_shape`` ``(C, H, W)``.
+
+    Counted by ``torch.utils.flop_counter`` from the operations the model actually runs
+    (convolutions and matrix products; a multiply-add counts as two), so a C4 layer's four
+    rotated filter copies count as four convolutions. Chapter 8 compares the training
+    compute of a C4 network and a plain CNN with it.
+    """
+    from torch.utils.flop_counter import FlopCounterMode
+
+    if not isinstance(model, nn.Module):
+        raise ValueError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    if not isinstance(input_shape, (tuple, list)) or len(input_shape) != 3:
+        raise ValueError(f"input_shape must be (channels, height, width), got {input_shape!r}")
+    shape = tuple(check_int(f"input_shape[{i}]", v, minimum=1) for i, v in enumerate(input_shape))
+    device = next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad(), FlopCounterMode(display=False) as counter:
+            model(torch.zeros(1, *shape, device=device))
+    finally:
+        model.train(was_training)
+    return int(counter.get_total_flops())
+
+
 SAME_PADDING_MODES = ("zeros", "circular", "reflect", "replicate")
 
 
