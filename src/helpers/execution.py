@@ -150,7 +150,7 @@ def _inject(nb, parameters: dict[str, object]) -> None:
 
 def execute(
     path: str | Path,
-    timeout: int = 600,
+    timeout: int = 3600,
     env: dict[str, str] | None = None,
     parameters: dict[str, object] | None = None,
     keep_going: bool = False,
@@ -159,6 +159,8 @@ def execute(
 
     The kernel gets this process's environment with :data:`KERNEL_ENVIRONMENT` and then
     ``env`` on top. ``parameters`` override values of the cell tagged ``parameters``.
+    ``timeout`` is per cell, in seconds (chapter 8's training cell at twice its epochs on one
+    thread runs for well over ten minutes).
     A failing cell raises ``nbclient.exceptions.CellExecutionError``; with ``keep_going`` the
     run goes on and ``Execution.errors`` lists the last line of every failure instead
     (``bench/plateau.py`` wants every failing check at once).
