@@ -27,9 +27,9 @@ REPEATS = 2
 WIDTHS = (8, 8, 16)
 
 
-def _canvas_digits(canvas: int, digit: int, n: int | None = None):
-    data = digits_on_canvas("train", canvas_size=canvas, digit_size=digit, positions="center", seed=0)
-    return data.images[:n], data.labels[:n]
+def _canvas_digits(canvas: int, digit: int, positions: str):
+    data = digits_on_canvas("train", canvas_size=canvas, digit_size=digit, positions=positions, seed=0)
+    return data.images, data.labels
 
 
 def _mnist(n: int):
@@ -40,10 +40,10 @@ def _mnist(n: int):
 # chapter, network, builder, data, batch size
 CASES = [
     ("3", "conv + GAP (stride 1)", lambda: DilatedCNN(widths=WIDTHS, dilations=(1, 1, 1), head="gap", init="kaiming"),
-     lambda: _canvas_digits(16, 8), 32),
+     lambda: _canvas_digits(16, 8, "random"), 32),
     ("3", "max pool + GAP", lambda: SmallCNN(widths=WIDTHS, downsample="maxpool", head="gap", init="kaiming"),
-     lambda: _canvas_digits(16, 8), 32),
-    ("7", "plain CNN, 20 x 20", lambda: SmallCNN(widths=(8, 16, 32)), lambda: _canvas_digits(20, 10), 64),
+     lambda: _canvas_digits(16, 8, "random"), 32),
+    ("7", "plain CNN, 20 x 20", lambda: SmallCNN(widths=(8, 16, 32)), lambda: _canvas_digits(20, 10, "center"), 64),
     ("8", "plain CNN + batch norm, 28 x 28 (1,000 digits)", lambda: SmallCNN(widths=(12, 24, 24), batch_norm=True),
      lambda: _mnist(1000), 64),
     ("8", "C4 CNN + batch norm, 28 x 28 (1,000 digits)", lambda: C4CNN(widths=(6, 12, 12), batch_norm=True),

@@ -230,3 +230,31 @@ def plot_accuracy_maps(
     if title:
         fig.suptitle(title, fontsize=10)
     return fig
+
+
+def plot_loss_curves(
+    losses: dict[str, torch.Tensor | np.ndarray], target: float | None = None, title: str = "Training loss per epoch"
+) -> plt.Figure:
+    """Each name's training loss per epoch, ``(seeds, epochs)``, as its mean with a min-max band, log scale.
+
+    Names may have different numbers of epochs. ``target`` draws a dotted horizontal line
+    (a loss level the prose refers to). The legend sits beside the axes. Chapters 7 and 8
+    show with it that every run ended on its plateau.
+    """
+    if not losses:
+        raise ValueError("losses must name at least one run")
+    fig, ax = plt.subplots(figsize=(8, 3.2))
+    for k, (name, curves) in enumerate(losses.items()):
+        curves = np.atleast_2d(_np(curves))
+        if curves.size == 0 or not np.all(curves > 0):
+            raise ValueError(f"losses[{name!r}] must hold positive losses, shape (seeds, epochs)")
+        epochs = np.arange(1, curves.shape[1] + 1)
+        ax.plot(epochs, curves.mean(0), color=f"C{k}", label=name)
+        ax.fill_between(epochs, curves.min(0), curves.max(0), color=f"C{k}", alpha=0.2)
+    if target is not None:
+        ax.axhline(target, color="0.5", ls=":", lw=1)
+    ax.set(xlabel="epoch", ylabel="training loss", yscale="log", title=f"{title} (mean and range over seeds)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1))
+    fig.tight_layout()
+    return fig

@@ -179,6 +179,11 @@ class Runs:
             raise ValueError(f"name must be one of {self.names}, got {name!r}")
         return [self.models[name, seed] for seed in self.seeds]
 
+    def loss_curves(self, name: str) -> torch.Tensor:
+        """The epoch losses of every seed of ``name``: shape ``(seeds, epochs)``; ``[:, -1]`` is the last epoch's."""
+        self.of(name)  # checks the name
+        return torch.tensor([self.losses[name, seed] for seed in self.seeds])
+
     def per_seed(self, name: str, measure: Callable[[nn.Module], object]) -> torch.Tensor:
         """``measure(model)`` for every seed of ``name``, stacked: shape ``(seeds, ...)``."""
         values = [measure(model) for model in self.of(name)]

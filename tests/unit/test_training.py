@@ -157,3 +157,30 @@ def test_fit_linear_classifier_reaches_the_minimum():
 def test_fit_linear_classifier_rejects_bad_input(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_loss_curves_stack_every_seeds_epoch_losses_and_the_plot_draws_them(digits):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from helpers.plotting import plot_loss_curves
+
+    x, y = digits
+    runs = train_runs({"pool": builders()["pool"]}, SEEDS, x, y, epochs=2, batch_size=50, progress=False)
+    curves = runs.loss_curves("pool")
+    assert curves.shape == (len(SEEDS), 2)
+    assert curves[1, -1].item() == pytest.approx(runs.losses["pool", SEEDS[1]][-1], rel=1e-6)
+    with pytest.raises(ValueError, match="name must be one of"):
+        runs.loss_curves("other")
+    fig = plot_loss_curves({"pool": curves, "longer": torch.rand(3, 5) + 0.1}, target=0.5)
+    ax = fig.axes[0]
+    assert ax.get_yscale() == "log"
+    assert [len(line.get_xdata()) for line in ax.lines] == [2, 5, 2]  # two curves, then the target line
+    assert ax.get_legend() is not None
+    plt.close(fig)
+    with pytest.raises(ValueError, match="positive losses"):
+        plot_loss_curves({"bad": torch.zeros(2, 3)})
+    with pytest.raises(ValueError, match="at least one run"):
+        plot_loss_curves({})

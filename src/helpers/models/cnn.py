@@ -46,7 +46,7 @@ class SmallCNN(nn.Module):
       layer of ``hidden`` units when given (:func:`helpers.models.parts.make_head`).
     - ``init``: ``"default"`` or ``"kaiming"`` (:func:`helpers.models.parts.kaiming_init_`).
     - ``batch_norm``: a ``BatchNorm2d`` between every conv (then without bias) and its ReLU
-      (chapters 7 and 8: it brings their networks to their plateau in fewer epochs).
+      (chapter 8: it brings its networks to their plateau in fewer epochs).
 
     Chapters 3, 4, 6, 7 and 8 train it.
     """
