@@ -258,3 +258,92 @@ def plot_loss_curves(
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1))
     fig.tight_layout()
     return fig
+
+
+def plot_window_paths(
+    views: torch.Tensor,
+    tops: Sequence[int],
+    steps: Sequence[float],
+    probs: torch.Tensor | np.ndarray,
+    fine_steps: Sequence[float],
+    fine_probs: torch.Tensor | np.ndarray,
+    titles: Sequence[str],
+    window: int = 224,
+) -> plt.Figure:
+    """Top row: each view with its first and last window of a horizontal path of crop shifts.
+    Bottom row: the probability of the view's top class along the path, ``probs`` ``(len(steps),
+    views)`` at whole pixels (dots) and ``fine_probs`` ``(len(fine_steps), views)`` between them
+    (line), on one scale from 0 to 1. Chapter 4b."""
+    probs, fine_probs = _np(probs), _np(fine_probs)
+    n = len(views)
+    if probs.shape != (len(steps), n) or fine_probs.shape != (len(fine_steps), n) or len(titles) != n:
+        raise ValueError("probs, fine_probs and titles must match the views and the steps")
+    fig, axes = plt.subplots(2, n, figsize=(2.6 * n, 5.2), gridspec_kw={"height_ratios": [1.1, 1]})
+    last = max(steps)
+    for k in range(n):
+        top_ax, ax = axes[0, k], axes[1, k]
+        top_ax.imshow(_channels_last(_np(views[k])))
+        for left, style in ((0, "-"), (last, "--")):
+            top_ax.add_patch(plt.Rectangle((left - 0.5, tops[k] - 0.5), window, window, fill=False,
+                                           ec="yellow", lw=1.2, ls=style))
+        top_ax.set_title(titles[k], fontsize=8)
+        top_ax.axis("off")
+        ax.plot(fine_steps, fine_probs[:, k], color="0.6", lw=1, label="quarter-pixel steps")
+        ax.plot(steps, probs[:, k], "o", ms=3, color=f"C{k}", label="whole pixels")
+        ax.set_xlabel("window shift (pixels)")
+        ax.set_ylim(0, 1)
+        ax.grid(alpha=0.3)
+        if k == 0:
+            ax.set_ylabel("probability of the top class")
+            ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def plot_interval_bars(rows: dict[str, object], xlabel: str, title: str = "", ax: plt.Axes | None = None) -> plt.Figure:
+    """Horizontal bars: each name's mean with its 95% interval (a :class:`helpers.claims.Interval`),
+    the mean written as a percentage beside it (a bar of zero is otherwise invisible). Chapter 4b."""
+    if not rows:
+        raise ValueError("rows must name at least one interval")
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(7, 0.45 * len(rows) + 1.0))
+    else:
+        fig = ax.figure
+    names = list(rows)
+    means = np.array([rows[k].mean for k in names])
+    errors = np.array([[rows[k].mean - rows[k].low for k in names], [rows[k].high - rows[k].mean for k in names]])
+    y = np.arange(len(names))[::-1]
+    ax.barh(y, means, xerr=np.clip(errors, 0, None), color=[f"C{k}" for k in range(len(names))], alpha=0.8, capsize=3)
+    for row, name in zip(y, names, strict=True):
+        ax.annotate(f"{rows[name].mean:.1%}", (max(rows[name].high, 0), row), xytext=(4, 0),
+                    textcoords="offset points", va="center", fontsize=7)
+    ax.set_yticks(y, names, fontsize=8)
+    ax.set_xlabel(xlabel)
+    if title:
+        ax.set_title(title, fontsize=10)
+    ax.grid(axis="x", alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def plot_stage_errors(stages: Sequence[str], errors: dict[str, object], title: str = "") -> plt.Figure:
+    """Grouped bars: for each name, one :class:`helpers.claims.Interval` per stage (mean and 95%
+    interval over images) of a relative error. Chapter 4b."""
+    if not errors or any(len(v) != len(stages) for v in errors.values()):
+        raise ValueError("errors must map each name to one interval per stage")
+    fig, ax = plt.subplots(figsize=(9, 3.4))
+    x = np.arange(len(stages))
+    width = 0.8 / len(errors)
+    for k, (name, intervals) in enumerate(errors.items()):
+        means = np.array([i.mean for i in intervals])
+        spread = np.array([[i.mean - i.low for i in intervals], [i.high - i.mean for i in intervals]])
+        ax.bar(x + (k - (len(errors) - 1) / 2) * width, means, width, yerr=np.clip(spread, 0, None),
+               color=f"C{k}", alpha=0.85, capsize=2, label=name)
+    ax.set_xticks(x, stages, rotation=30, ha="right", fontsize=8)
+    ax.set_ylabel("relative error")
+    if title:
+        ax.set_title(title, fontsize=10)
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
