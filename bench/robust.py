@@ -1,6 +1,7 @@
-"""``make robust``: every chapter that trains networks, run with seeds nobody tuned the checks
-to (the defaults + 100) and with one thread instead of two (another summation order, as
-another CPU would give). Every check cell must pass.
+"""``make robust``: every chapter that trains networks, and chapter 4b, whose seed draws the
+views of its photographs, run with seeds nobody tuned the checks to (the defaults + 100) and
+with one thread instead of two (another summation order, as another CPU would give). Every
+check cell must pass.
 
 Writes ``bench/robust.md`` and exits non-zero when a chapter fails; the failing cell's
 message (the numbers a ``helpers.claims`` check prints) is in the table.
@@ -26,7 +27,7 @@ THREADS = "1"
 
 
 def training_chapters() -> list[Path]:
-    """Every chapter whose parameters cell sets ``SEEDS``."""
+    """Every chapter whose parameters cell sets ``SEEDS`` (training seeds, or chapter 4b's draw of views)."""
     return [
         p
         for p in sorted((ROOT / "chapters").glob("*.ipynb"))

@@ -17,6 +17,8 @@ Each module holds one concept and names the chapters that use it:
 - :mod:`helpers.receptive`: receptive fields: closed form, layer table, gradient (chapter 3)
 - :mod:`helpers.aliasing`, :mod:`helpers.antialias`: aliasing demos, BlurPool, adaptive
   polyphase sampling (chapters 4, 6)
+- :mod:`helpers.imagenet`: EfficientNet-Lite0 with its ImageNet weights (offline), photographs,
+  views and windows, circular padding and a BlurPool retrofit, per-stage errors (chapter 4b)
 - :mod:`helpers.probes`: a linear read-out of position from frozen features (chapter 5)
 - :mod:`helpers.sweeps`: an object at every place on a canvas, in one batch (chapters 5, 6)
 - :mod:`helpers.augment`: per-sample torchvision augmentation, rotated and scaled copies,
