@@ -1,7 +1,8 @@
 """Book plumbing: glue measured numbers into the prose, and check readers' exercise answers.
 
 :func:`glue` wraps ``myst_nb.glue`` so a notebook also runs where myst-nb is missing
-(Colab); :func:`check_exercise` is the checker behind every coding exercise.
+(Colab), :func:`glue_with_interval` glues a mean with its 95% interval, and
+:func:`check_exercise` is the checker behind every coding exercise.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from collections.abc import Sequence
 from typing import Any
 
 import torch
+
+from helpers.claims import bounded, mean_interval
 
 
 def glue(name: str, value: Any, display: bool = False) -> None:
@@ -27,6 +30,22 @@ def glue(name: str, value: Any, display: bool = False) -> None:
         print(f"{name} = {value}")
         return
     myst_glue(name, value, display=display)
+
+
+def glue_with_interval(
+    name: str, values: Any, spec: str = ".1%", within: tuple[float, float] | None = (0.0, 1.0)
+) -> None:
+    """Glue the mean of ``values`` (one number per seed or per view) under ``name`` and its 95%
+    interval as text, ``"low to high"`` formatted by ``spec``, under ``name + "_interval"``.
+
+    ``within`` cuts the interval's ends to the values the measure can take (the default suits
+    a fraction); ``None`` leaves them. The verdict page quotes both (chapters 3-8).
+    """
+    if not isinstance(name, str) or not name.isidentifier():
+        raise ValueError(f"name must be an identifier-like glue name, got {name!r}")
+    interval = bounded(mean_interval(values), within)
+    glue(name, interval.mean)
+    glue(f"{name}_interval", f"{interval.low:{spec}} to {interval.high:{spec}}")
 
 
 def _same(a: Any, b: Any, atol: float) -> bool:

@@ -93,13 +93,19 @@ def interval_text(
     ``within=(0, 1)`` cuts the interval's ends to the values the measure can take (an accuracy
     of 5 seeds near 100% otherwise gets an upper end above 100%); the mean is never changed.
     """
-    interval = mean_interval(values, confidence)
-    if within is not None:
-        if not (isinstance(within, tuple) and len(within) == 2 and within[0] < within[1]):
-            raise ValueError(f"within must be a (lowest, highest) pair with lowest < highest, got {within!r}")
-        low, high = within
-        interval = Interval(interval.mean, max(interval.low, low), min(interval.high, high), interval.n)
-    return interval.format(spec)
+    return bounded(mean_interval(values, confidence), within).format(spec)
+
+
+def bounded(interval: Interval, within: tuple[float, float] | None) -> Interval:
+    """``interval`` with its ends cut to ``within = (lowest, highest)``, the values the measure
+    can take; ``None`` leaves it as it is. The mean is never changed. Chapters 3-8 (through
+    :func:`interval_text` and ``helpers.book.glue_with_interval``)."""
+    if within is None:
+        return interval
+    if not (isinstance(within, tuple) and len(within) == 2 and within[0] < within[1]):
+        raise ValueError(f"within must be a (lowest, highest) pair with lowest < highest, got {within!r}")
+    low, high = within
+    return Interval(interval.mean, max(interval.low, low), min(interval.high, high), interval.n)
 
 
 def difference_interval(

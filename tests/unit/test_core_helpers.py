@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from helpers.book import check_exercise, markdown_table
+from helpers import book
+from helpers.book import check_exercise, glue_with_interval, markdown_table
 from helpers.data import digits_on_canvas, load_digits_tensor, place_on_canvas
 from helpers.metrics import invariance_error
 from helpers.models import SmallCNN, count_parameters
@@ -118,6 +119,23 @@ def test_check_exercise_reports_and_returns(capsys):
     assert check_exercise(torch.ones(2), torch.ones(2)) is True
     with pytest.raises(ValueError, match="cases"):
         check_exercise(lambda a: a, lambda a: a)
+
+
+def test_glue_with_interval_glues_the_mean_and_its_clipped_interval(monkeypatch):
+    glued = {}
+    monkeypatch.setattr(book, "glue", lambda name, value: glued.__setitem__(name, value))
+    glue_with_interval("acc", torch.tensor([0.98, 1.0, 0.99, 1.0, 1.0]))
+    assert glued["acc"] == pytest.approx(0.994)
+    low, high = glued["acc_interval"].split(" to ")
+    assert high == "100.0%" and 98.0 < float(low.rstrip("%")) < 99.4  # the upper end cut at 100%
+    glue_with_interval("err", [0.5, 1.5], spec=".2f", within=None)
+    assert glued["err"] == 1.0 and glued["err_interval"] == "-5.35 to 7.35"  # t(0.975, 1) = 12.71
+    with pytest.raises(ValueError, match="name must be"):
+        glue_with_interval("two words", [0.5])
+    with pytest.raises(ValueError, match="values must hold at least one value"):
+        glue_with_interval("acc", [])
+    with pytest.raises(ValueError, match="within must be"):
+        glue_with_interval("acc", [0.5], within=(1.0, 0.0))
 
 
 def test_markdown_table_and_frame_slider():
