@@ -40,6 +40,10 @@ def glue_with_interval(
 
     ``within`` cuts the interval's ends to the values the measure can take (the default suits
     a fraction); ``None`` leaves them. The verdict page quotes both (chapters 3-8).
+
+    ``name + "_interval"`` holds the two ends only. Chapter 5's older ``*_interval`` glues,
+    made with :func:`helpers.claims.interval_text`, hold the mean as well, and chapter 4b glues
+    ``*_low`` and ``*_high``; read a glue's cell before quoting it.
     """
     if not isinstance(name, str) or not name.isidentifier():
         raise ValueError(f"name must be an identifier-like glue name, got {name!r}")
