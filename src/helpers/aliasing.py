@@ -80,8 +80,9 @@ def jaggedness(probs: torch.Tensor) -> torch.Tensor:
     ``probs`` is ``(S, ...)``: the probability (of one class, e.g. the true one) at each of
     ``S`` consecutive one-pixel shifts, for each image. Returns one value per image (the
     trailing shape): ``mean_s |p[s+1] - p[s]|``. A smooth curve scores near 0, a curve that
-    flips between 0 and 1 at every step scores 1. This is the book's measure of what
-    Azulay & Weiss call jagged output; it is not their code.
+    flips between 0 and 1 at every step scores 1. This is the mean absolute change (MAC) that
+    Azulay & Weiss use to measure how jagged a network's output is along a path of shifts;
+    it is the book's implementation, not their code.
 
     Chapter 4.
     """

@@ -12,7 +12,7 @@ from typing import Any
 
 import torch
 
-from helpers.claims import bounded, mean_interval
+from helpers.claims import Interval, bounded, mean_interval
 
 
 def glue(name: str, value: Any, display: bool = False) -> None:
@@ -35,19 +35,21 @@ def glue(name: str, value: Any, display: bool = False) -> None:
 def glue_with_interval(
     name: str, values: Any, spec: str = ".1%", within: tuple[float, float] | None = (0.0, 1.0)
 ) -> None:
-    """Glue the mean of ``values`` (one number per seed or per view) under ``name`` and its 95%
-    interval as text, ``"low to high"`` formatted by ``spec``, under ``name + "_interval"``.
+    """Glue a mean under ``name`` and its 95% interval as text, ``"low to high"`` formatted by
+    ``spec``, under ``name + "_interval"``: the one way the book glues an interval.
 
+    ``values`` holds one number per seed, per photograph, ... (their mean and Student-t
+    interval are glued), or is an :class:`helpers.claims.Interval` already computed, such as a
+    difference from :func:`helpers.claims.difference_interval`. The prose writes
+    ``{glue:text}`name:.1%` ({glue:text}`name_interval`)``, which reads
+    ``"93.1% (91.0% to 95.2%)"``, the format of :func:`helpers.claims.interval_text` in tables.
     ``within`` cuts the interval's ends to the values the measure can take (the default suits
-    a fraction); ``None`` leaves them. The verdict page quotes both (chapters 3-8).
-
-    ``name + "_interval"`` holds the two ends only. Chapter 5's older ``*_interval`` glues,
-    made with :func:`helpers.claims.interval_text`, hold the mean as well, and chapter 4b glues
-    ``*_low`` and ``*_high``; read a glue's cell before quoting it.
+    a fraction); pass ``None`` for a difference, a loss or another unbounded measure.
+    Chapters 3-8 (every chapter that glues an interval).
     """
     if not isinstance(name, str) or not name.isidentifier():
         raise ValueError(f"name must be an identifier-like glue name, got {name!r}")
-    interval = bounded(mean_interval(values), within)
+    interval = bounded(values if isinstance(values, Interval) else mean_interval(values), within)
     glue(name, interval.mean)
     glue(f"{name}_interval", f"{interval.low:{spec}} to {interval.high:{spec}}")
 

@@ -72,39 +72,54 @@ def _check_confidence(confidence: float) -> float:
     return float(confidence)
 
 
-def mean_interval(values: object, confidence: float = CONFIDENCE) -> Interval:
-    """The mean of ``values`` (e.g. one number per seed) and its Student-t confidence interval.
+def mean_interval(
+    values: object, confidence: float = CONFIDENCE, within: tuple[float, float] | None = None
+) -> Interval:
+    """The mean of ``values`` (e.g. one number per seed) and its Student-t confidence interval,
+    with its ends cut to ``within`` when given (:func:`bounded`).
 
     One value gives an interval of zero width. Used by chapters 3-8 for the numbers they report.
     """
     array, confidence = _values("values", values), _check_confidence(confidence)
     mean = float(array.mean())
     if array.size == 1:
-        return Interval(mean, mean, mean, 1)
+        return bounded(Interval(mean, mean, mean, 1), within)
     half = _t_quantile(array.size - 1, confidence) * float(array.std(ddof=1)) / math.sqrt(array.size)
-    return Interval(mean, mean - half, mean + half, int(array.size))
+    return bounded(Interval(mean, mean - half, mean + half, int(array.size)), within)
 
 
 def interval_text(
-    values: object, spec: str = ".1%", confidence: float = CONFIDENCE, within: tuple[float, float] | None = None
+    values: object,
+    spec: str = ".1%",
+    confidence: float = CONFIDENCE,
+    within: tuple[float, float] | None = (0.0, 1.0),
 ) -> str:
-    """The mean and its interval as text for a results table, e.g. ``"93.1% (91.0% to 95.2%)"`` (chapters 3-5).
+    """The mean and its 95% interval as text, ``"93.1% (91.0% to 95.2%)"``: the book's one format
+    for an interval in a table or a sentence (chapters 3-8). Glued numbers use the same format
+    through ``helpers.book.glue_with_interval``.
 
-    ``within=(0, 1)`` cuts the interval's ends to the values the measure can take (an accuracy
-    of 5 seeds near 100% otherwise gets an upper end above 100%); the mean is never changed.
+    ``within`` is the range of values the measure can take, and the interval's ends are cut to
+    it (five seeds near 100% otherwise give an upper end above 100%); the mean is never changed.
+    The default, 0 to 1, suits a fraction or an accuracy; pass ``None`` for a difference, a loss
+    or any other unbounded measure (a mean outside ``within`` raises, so a forgotten ``None``
+    shows).
     """
-    return bounded(mean_interval(values, confidence), within).format(spec)
+    return mean_interval(values, confidence, within).format(spec)
 
 
 def bounded(interval: Interval, within: tuple[float, float] | None) -> Interval:
     """``interval`` with its ends cut to ``within = (lowest, highest)``, the values the measure
-    can take; ``None`` leaves it as it is. The mean is never changed. Chapters 3-8 (through
-    :func:`interval_text` and ``helpers.book.glue_with_interval``)."""
+    can take; ``None`` leaves it as it is. The mean is never changed, and a mean outside
+    ``within`` raises ``ValueError`` (the measure is not what ``within`` says). Chapters 3-8
+    (through :func:`interval_text` and ``helpers.book.glue_with_interval``)."""
     if within is None:
         return interval
     if not (isinstance(within, tuple) and len(within) == 2 and within[0] < within[1]):
         raise ValueError(f"within must be a (lowest, highest) pair with lowest < highest, got {within!r}")
     low, high = within
+    if not low - 1e-12 <= interval.mean <= high + 1e-12:
+        raise ValueError(f"within={within!r} does not hold the mean {interval.mean:.4g}: pass within=None "
+                         "for a difference or an unbounded measure")
     return Interval(interval.mean, max(interval.low, low), min(interval.high, high), interval.n)
 
 

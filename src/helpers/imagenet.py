@@ -390,18 +390,56 @@ def subpixel_shifted(views: torch.Tensor, offset: tuple[float, float], pad: int 
     return out
 
 
+def photo_means(values: torch.Tensor, which: torch.Tensor) -> torch.Tensor:
+    """The mean of ``values`` over the views of each photograph: ``(len(PHOTOS),)``. Chapter 4b.
+
+    The views of one photograph are not independent observations: they share its content.
+    The photograph is the unit of replication, so the chapter's intervals are over these
+    per-photograph means (five of them), not over views.
+    """
+    values, which = torch.as_tensor(values).float(), torch.as_tensor(which)
+    if values.dim() != 1 or values.shape != which.shape:
+        raise ValueError(f"values and which must be 1-D and of one length, got {tuple(values.shape)}, {tuple(which.shape)}")
+    missing = [PHOTOS[p] for p in range(len(PHOTOS)) if not (which == p).any()]
+    if missing:
+        raise ValueError(f"which must hold at least one view of every photo; none of {missing}")
+    return torch.stack([values[which == p].mean() for p in range(len(PHOTOS))])
+
+
+def shift_error(before: torch.Tensor, after: torch.Tensor, shift: float, border: int = 1):
+    """How far ``after`` is from ``before`` moved right by ``shift`` samples (a phase ramp), per
+    image, relative to the size of ``before``; and, as a yardstick, the same distance for a map
+    that did not move at all (``before`` itself). ``border`` rows and columns on each side are
+    left out. Returns ``(error, still)``, each ``(N,)``. Chapter 4b.
+    """
+    before, after = check_tensor("before", before, min_dim=3).double(), check_tensor("after", after, min_dim=3).double()
+    if before.shape != after.shape:
+        raise ValueError(f"before and after must have one shape, got {tuple(before.shape)} and {tuple(after.shape)}")
+    border = check_int("border", border, minimum=0)
+    if min(before.shape[-2:]) <= 2 * border:
+        raise ValueError(f"border={border} leaves nothing of a {tuple(before.shape[-2:])} map")
+    reference = fourier_shift_all(before, [(0.0, float(shift))])[0]
+    inner = (..., slice(border, before.shape[-2] - border), slice(border, before.shape[-1] - border))
+    size = before[inner].flatten(1).norm(dim=1)
+    error = (after[inner] - reference[inner]).flatten(1).norm(dim=1) / size
+    still = (before[inner] - reference[inner]).flatten(1).norm(dim=1) / size
+    return error.float(), still.float()
+
+
 def stage_shift_errors(
     model: nn.Module, images: torch.Tensor, shifted: torch.Tensor, dx: int, border: int = 1, batch_size: int = 4
-) -> torch.Tensor:
+) -> tuple[torch.Tensor, torch.Tensor]:
     """How far each stage of ``model`` is from following a shift of the input by ``dx`` pixels.
 
     ``shifted`` holds ``images`` moved right by ``dx`` pixels (negative: left). For a map of
     total stride ``r`` a perfectly equivariant network would move by ``dx / r`` samples (half a
     sample after one stride 2), so the reference is the map of ``images`` moved by that much
-    with a phase ramp; the pooled features and the logits should not move at all. Maps are
-    compared without ``border`` columns and rows on each side (padding is not
-    shift-equivariant there). Returns a ``(stages, images)`` tensor of relative errors
-    ``|f(shifted) - reference| / |f(images)|``, stages as in :data:`STAGES`. Chapter 4b.
+    with a phase ramp (:func:`shift_error`); the pooled features and the logits should not
+    move at all. Maps are compared without ``border`` columns and rows on each side (padding
+    is not shift-equivariant there). Returns ``(errors, still)``, two ``(stages, images)``
+    tensors, stages as in :data:`STAGES`: the relative error ``|f(shifted) - reference| /
+    |f(images)|``, and what it would be for a map that ignored the shift (for the pooled
+    features and the logits, whose reference does not move, zero). Chapter 4b.
     """
     images, shifted = check_tensor("images", images, min_dim=4), check_tensor("shifted", shifted, min_dim=4)
     if images.shape != shifted.shape:
@@ -410,17 +448,36 @@ def stage_shift_errors(
     if min(images.shape[-2:]) <= 32 * 2 * border:
         raise ValueError(f"images must be larger than {64 * border} pixels a side: the stride-32 maps lose "
                          f"{border} sample(s) on each side, got {tuple(images.shape[-2:])}")
-    errors = []
+    errors, stills = [], []
     for start in range(0, images.shape[0], _check_batch_size(batch_size)):
         before = stage_features(model, images[start : start + batch_size])
         after = stage_features(model, shifted[start : start + batch_size])
-        rows = []
-        for (_, stride), b, a in zip(STAGES, before, after, strict=True):
-            reference = b.double()
-            if stride is not None:
-                reference = fourier_shift_all(reference, [(0.0, dx / stride)])[0]
-                inner = (..., slice(border, b.shape[-2] - border), slice(border, b.shape[-1] - border))
-                reference, a, b = reference[inner], a[inner], b[inner]
-            rows.append((a.double() - reference).flatten(1).norm(dim=1) / b.double().flatten(1).norm(dim=1))
-        errors.append(torch.stack(rows))
-    return torch.cat(errors, dim=1).float()
+        rows = [shift_error(b, a, dx / stride, border) if stride is not None else
+                ((a.double() - b.double()).flatten(1).norm(dim=1) / b.double().flatten(1).norm(dim=1),
+                 torch.zeros(b.shape[0], dtype=torch.float64))
+                for (_, stride), b, a in zip(STAGES, before, after, strict=True)]
+        errors.append(torch.stack([e for e, _ in rows]))
+        stills.append(torch.stack([still for _, still in rows]))
+    return torch.cat(errors, dim=1).float(), torch.cat(stills, dim=1).float()
+
+
+def band_limited_downsample(images: torch.Tensor, stride: int) -> torch.Tensor:
+    """``images`` (``(..., n, n)``) resampled to ``n / stride`` samples a side by keeping only the
+    frequencies the coarser grid can hold (an ideal low-pass filter, then subsampling; the
+    coarse grid's Nyquist frequency, where an even grid has one, is dropped too). Exactly shiftable: a circular shift of the
+    input by one pixel moves the output by exactly ``1 / stride`` of a sample. Chapter 4b uses
+    it to calibrate :func:`stage_shift_errors`.
+    """
+    images = check_tensor("images", images, min_dim=2)
+    stride = check_int("stride", stride, minimum=1)
+    n = images.shape[-1]
+    if images.shape[-2] != n or n % stride:
+        raise ValueError(f"images must be square with a side that stride={stride} divides, got {tuple(images.shape[-2:])}")
+    m = n // stride
+    highest = (m - 1) // 2  # the frequencies |f| < m / 2: the coarse grid's Nyquist frequency is left out
+    fine = torch.cat([torch.arange(highest + 1), torch.arange(n - highest, n)])  # in FFT order
+    coarse_index = torch.cat([torch.arange(highest + 1), torch.arange(m - highest, m)])
+    spectrum = torch.fft.fft2(images.double())[..., fine, :][..., :, fine]
+    coarse = torch.zeros(*images.shape[:-2], m, m, dtype=spectrum.dtype)
+    coarse[..., coarse_index[:, None], coarse_index[None, :]] = spectrum
+    return (torch.fft.ifft2(coarse).real / stride**2).float()

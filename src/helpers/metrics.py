@@ -12,6 +12,7 @@ classifier metrics (:func:`predict_over_shifts`, :func:`consistency`,
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 
 import torch
@@ -135,6 +136,22 @@ def invariance_error(
     return _relative_change(out[1:], out[:1])
 
 
+def log_log_fit(x: Sequence[float], y: Sequence[float]) -> tuple[float, float]:
+    """The straight line through ``(log x, log y)`` by least squares: ``(slope, intercept)``.
+
+    A power law ``y = c x^a`` has slope ``a``. Chapter 2 (how the border's share and the
+    relative error of zero padding fall with the image size).
+    """
+    xs, ys = torch.as_tensor(x, dtype=torch.float64).ravel(), torch.as_tensor(y, dtype=torch.float64).ravel()
+    if xs.numel() != ys.numel() or xs.numel() < 2:
+        raise ValueError(f"x and y must hold the same number (at least 2) of values, got {xs.numel()} and {ys.numel()}")
+    if (xs <= 0).any() or (ys <= 0).any():
+        raise ValueError("x and y must be positive to take their logarithms")
+    design = torch.stack([xs.log(), torch.ones_like(xs)], 1)
+    slope, intercept = torch.linalg.lstsq(design, ys.log()[:, None]).solution[:, 0].tolist()
+    return slope, intercept
+
+
 def _relative_change(outputs: torch.Tensor, reference: torch.Tensor) -> torch.Tensor:
     """``||outputs[s] - reference|| / ||reference||`` for every ``s`` (``reference`` has a leading 1)."""
     return _norm_per_shift(outputs - reference) / reference.norm().clamp_min(1e-12)
@@ -163,6 +180,7 @@ def invariance_error_over(
 
 
 @torch.no_grad()
+@torch.no_grad()
 def predict_over_shifts(
     model: Batched,
     x: torch.Tensor,
@@ -175,37 +193,46 @@ def predict_over_shifts(
 
     ``mode`` is a mode of :func:`helpers.shifts.shift_all`, or ``"bilinear"`` or ``"fourier"``
     for real-valued (sub-pixel) offsets through :func:`helpers.shifts.bilinear_shift_all` or
-    :func:`helpers.shifts.fourier_shift_all`.
+    :func:`helpers.shifts.fourier_shift_all`. With ``margin`` (``"crop"``, ``"bilinear"`` and
+    ``"fourier"``) ``x`` is a scene larger than the model's input: it is moved, and the model
+    sees the window that leaves ``margin`` pixels on every side, so nothing wraps into view
+    (a crop shift, whole or sub-pixel).
     """
     x = check_tensor("x", x, min_dim=2)
     if mode in ("bilinear", "fourier"):
-        if margin is not None:
-            raise ValueError("margin only applies to mode='crop'")
         moved = (bilinear_shift_all if mode == "bilinear" else fourier_shift_all)(x, offsets)
+        if margin is not None:
+            largest = max(abs(v) for o in offsets for v in (o if isinstance(o, Sequence) else (o,)))
+            margin = check_int("margin", margin, minimum=1)
+            axes = len(offsets[0]) if isinstance(offsets[0], Sequence) else 1
+            if margin < math.ceil(largest) or min(x.shape[-axes:]) <= 2 * margin:
+                raise ValueError(f"margin must be at least the largest |offset| ({largest}) and leave a window "
+                                 f"inside x, got {margin}")
+            window = (..., *[slice(margin, -margin)] * axes)
+            moved = moved[window]
         return apply_batched(model, moved, chunk_size)
     return apply_batched(model, shift_all(x, offsets, mode, margin=margin), chunk_size)
 
 
-def consistency(labels: torch.Tensor, n_pairs: int = 1, seed: int = 0) -> float:
-    """Zhang's consistency: how often two random shifts of one image get the same label.
+def consistency(labels: torch.Tensor) -> float:
+    """Zhang's consistency: how often two different shifts of one image get the same label.
 
-    ``labels`` has shape ``(S, B)`` (one predicted class per shift and image, e.g. the
-    argmax of :func:`predict_over_shifts`). For every image ``n_pairs`` pairs of distinct
-    shifts are drawn with a seeded generator; returns the fraction of pairs that agree.
+    ``labels`` has shape ``(S, B)`` (one predicted class per shift and image, e.g. the argmax of
+    :func:`predict_over_shifts`). Zhang et al. draw random pairs of shifts; here every pair of
+    two different shifts counts, so the number has no sampling noise of its own: for an image
+    whose ``S`` shifts give class ``c`` ``n_c`` times, ``sum_c n_c (n_c - 1) / (S (S - 1))``,
+    averaged over the images.
 
     Chapter 4.
     """
     labels = check_tensor("labels", labels, min_dim=2)
     if labels.shape[0] < 2:
         raise ValueError(f"labels must hold at least 2 shifts, got shape {tuple(labels.shape)}")
-    n_pairs = check_int("n_pairs", n_pairs, minimum=1)
-    g = torch.Generator().manual_seed(seed)
-    s, b = labels.shape[:2]
-    first = torch.randint(s, (n_pairs, b), generator=g)
-    second = (first + torch.randint(1, s, (n_pairs, b), generator=g)) % s
-    cols = torch.arange(b).expand(n_pairs, b)
-    agree = labels.cpu()[first, cols] == labels.cpu()[second, cols]
-    return agree.float().mean().item()
+    labels = labels.cpu().long().reshape(labels.shape[0], -1)
+    s = labels.shape[0]
+    counts = torch.zeros(labels.shape[1], int(labels.max()) + 1, dtype=torch.float64)
+    counts.scatter_add_(1, labels.T, torch.ones(labels.T.shape, dtype=torch.float64))
+    return ((counts * (counts - 1)).sum(1) / (s * (s - 1))).mean().item()
 
 
 def change_rate(labels: torch.Tensor, offsets: Sequence[Offset], step: int = 1) -> float:

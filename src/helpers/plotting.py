@@ -10,6 +10,7 @@ from collections.abc import Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from matplotlib.ticker import FuncFormatter, LogLocator
 
 from helpers._checks import check_int
 
@@ -72,22 +73,35 @@ def plot_signals(
     labels: Sequence[str],
     title: str | None = None,
     ax: plt.Axes | None = None,
+    positions: Sequence[Sequence[float] | None] | None = None,
+    xlabel: str = "sample index",
 ) -> plt.Figure:
-    """1-D signals as offset stem plots on one axis, one row per signal. Chapters 1, 3 and 4."""
+    """1-D signals as offset stem plots on one axis, one row per signal. Chapters 1, 3 and 4.
+
+    ``positions[k]`` places sample ``i`` of signal ``k`` at an input position (``None``: at
+    ``i``): a stride-2 output belongs under the inputs it summarises, sample ``i`` of a
+    2-wide pool at ``2i + 1/2``.
+    """
     if ax is None:
         fig, ax = plt.subplots(figsize=(7, 0.8 + 0.7 * len(signals)))
     else:
         fig = ax.figure
     arrays = [_np(sig).ravel() for sig in signals]
+    positions = positions or [None] * len(arrays)
+    if len(positions) != len(arrays):
+        raise ValueError(f"positions must have one entry per signal ({len(arrays)}), got {len(positions)}")
     spacing = 1.3 * max(float(np.abs(a).max()) for a in arrays) or 1.0
-    for row, (sig, label) in enumerate(zip(arrays, labels, strict=True)):
+    for row, (sig, label, where) in enumerate(zip(arrays, labels, positions, strict=True)):
+        where = np.arange(len(sig)) if where is None else np.asarray(where, dtype=float)
+        if where.shape != sig.shape:
+            raise ValueError(f"positions[{row}] must have {len(sig)} entries, got {where.size}")
         base = -spacing * row
-        ax.vlines(np.arange(len(sig)), base, base + sig, color=f"C{row}")
-        ax.plot(np.arange(len(sig)), base + sig, "o", color=f"C{row}", ms=4)
+        ax.vlines(where, base, base + sig, color=f"C{row}")
+        ax.plot(where, base + sig, "o", color=f"C{row}", ms=4)
         ax.axhline(base, color="0.8", lw=0.8, zorder=0)
         ax.text(-0.8, base + 0.25 * spacing, label, ha="right", va="center", fontsize=9)
     ax.set_yticks([])
-    ax.set_xlabel("sample index")
+    ax.set_xlabel(xlabel)
     if title:
         ax.set_title(title)
     fig.tight_layout()
@@ -101,8 +115,14 @@ def plot_mean_spread(
     ylabel: str,
     title: str | None = None,
     ax: plt.Axes | None = None,
+    within: tuple[float, float] | None = None,
 ) -> plt.Figure:
-    """For each name, a ``(runs, len(x))`` array drawn as its mean with a min-max band. Chapters 2, 3, 4, 6, 7 and 8."""
+    """For each name, a ``(runs, len(x))`` array drawn as its mean over runs with a band: the
+    95% interval of the mean (Student's t), the interval the book's tables print
+    (:func:`helpers.claims.interval_text`). ``within`` cuts the band to the values the measure
+    can take (``(0, 1)`` for a fraction). Chapters 3, 4, 6, 7 and 8."""
+    from helpers.claims import bounded, mean_interval
+
     if ax is None:
         fig, ax = plt.subplots(figsize=(6, 3.5))
     else:
@@ -111,13 +131,41 @@ def plot_mean_spread(
         runs = np.atleast_2d(_np(runs))
         ax.plot(x, runs.mean(0), "-o", ms=3, color=f"C{k}", label=name)
         if runs.shape[0] > 1:
-            ax.fill_between(x, runs.min(0), runs.max(0), color=f"C{k}", alpha=0.2)
+            bands = [bounded(mean_interval(runs[:, j]), within) for j in range(runs.shape[1])]
+            ax.fill_between(x, [b.low for b in bands], [b.high for b in bands], color=f"C{k}", alpha=0.2)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     if title:
         ax.set_title(title)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_power_laws(x: Sequence[float], quantities: dict[str, Sequence[float]], xlabel: str,
+                    title: str | None = None) -> plt.Figure:
+    """One panel per quantity on log-log axes: the measured points and the straight line fitted
+    to them (:func:`helpers.metrics.log_log_fit`), its slope in the legend. Chapter 2."""
+    from helpers.metrics import log_log_fit
+
+    fig, axes = plt.subplots(1, len(quantities), figsize=(4.2 * len(quantities), 3.2), squeeze=False)
+    xs = np.asarray(x, dtype=float)
+    for k, (ax, (name, values)) in enumerate(zip(axes[0], quantities.items(), strict=True)):
+        slope, intercept = log_log_fit(xs, values)
+        ax.plot(xs, values, "o", color=f"C{k}", label="measured")
+        ax.plot(xs, np.exp(intercept) * xs**slope, "-", color=f"C{k}", lw=1, label=f"fitted: slope {slope:.2f}")
+        ax.set_xscale("log", base=2)
+        ax.set_yscale("log")
+        ax.yaxis.set_minor_locator(LogLocator(subs=(2, 3, 5)))
+        for formatter in (ax.yaxis.set_major_formatter, ax.yaxis.set_minor_formatter):
+            formatter(FuncFormatter(lambda v, _: f"{v:.2g}"))
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(name, fontsize=8)
+        ax.grid(alpha=0.3, which="both")
+        ax.legend(fontsize=8)
+    if title:
+        fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return fig
 

@@ -100,10 +100,13 @@ def test_every_seed_rule_compares_seed_by_seed():
         check_greater([1.0, 2.0], [0.0, 0.0, 0.0], claim="x", every_seed=True)
 
 
-def test_interval_text_can_cut_the_interval_to_the_possible_values():
+def test_interval_text_cuts_the_interval_to_the_possible_values():
     values = [0.99, 1.0, 1.0, 0.98, 1.0]
-    assert interval_text(values).endswith("100.5%)")
-    assert interval_text(values, within=(0, 1)) == "99.4% (98.3% to 100.0%)"
+    assert interval_text(values, within=None).endswith("100.5%)")
+    assert interval_text(values) == interval_text(values, within=(0, 1)) == "99.4% (98.3% to 100.0%)"
     assert interval_text([0.0, 0.0, 0.03, 0.0, 0.0], within=(0, 1)).startswith("0.6% (0.0% to")
     with pytest.raises(ValueError, match="within"):
         interval_text(values, within=(1, 0))
+    with pytest.raises(ValueError, match="within=None"):  # a difference formatted as if it were a fraction
+        interval_text([-0.2, -0.1, -0.15])
+    assert interval_text([-0.2, -0.1, -0.15], within=None).startswith("-15.0% (")

@@ -173,3 +173,20 @@ def test_notebook_imports_only_what_it_uses(path):
     }
     used = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
     assert not imported - used, f"{path.name} imports what it never uses: {sorted(imported - used)}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_intervals_are_glued_one_way(path):
+    """An interval reaches the prose only through ``glue_with_interval`` (``name`` and
+    ``name_interval``): no glue of hand-made ends (``_low``, ``_high``, a ``low to high`` string)
+    and no glue of a formatted ``mean (low to high)`` text. A glue named ``*_range`` may hold
+    the lowest and highest of observed values ("4.4% to 8.8% across the seeds")."""
+    code = "\n".join(_source(c) for c in _load(path)["cells"] if c["cell_type"] == "code")
+    by_hand = re.findall(r'glue\(f?"[^"]*_(?:low|high|text)"', code)
+    formatted = re.findall(r"glue\([^\n]*(?:\.format\(|interval_text\()", code)
+    # "a to b" text is allowed only for a range of observed values (lowest to highest), named so
+    formatted += [g for g in re.findall(r'glue\(f?"([^"]*)",[^\n]*\} to \{', code) if not g.endswith("_range")]
+    assert not by_hand and not formatted, f"{path.name} glues an interval by hand: {by_hand + formatted}"
+    prose = "\n".join(_source(c) for c in _load(path)["cells"] if c["cell_type"] == "markdown")
+    for name in re.findall(r"\{glue:text\}`([A-Za-z0-9_]+)_interval`", prose):
+        assert re.search(rf"\{{glue:text\}}`{name}[:`]", prose), f"{path.name}: {name}_interval quoted without its mean"

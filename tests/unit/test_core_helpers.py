@@ -7,9 +7,10 @@ import torch
 
 from helpers import book
 from helpers.book import check_exercise, glue_with_interval, markdown_table
+from helpers.claims import difference_interval
 from helpers.data import digits_on_canvas, load_digits_tensor, place_on_canvas
 from helpers.metrics import invariance_error
-from helpers.models import SmallCNN, count_parameters
+from helpers.models import DilatedCNN, SmallCNN, count_parameters
 from helpers.repro import seed_everything, setup
 from helpers.shifts import all_offsets_2d
 from helpers.training import accuracy, predict, train
@@ -62,6 +63,8 @@ def test_fixed_positions_and_classes():
             "positions must have shape",
         ),
         (lambda: SmallCNN(head="flatten"), "input_size must be given"),
+        (lambda: DilatedCNN(head="gap", flatten_size=2), "flatten_size only applies"),
+        (lambda: DilatedCNN(head="flatten", input_size=16, flatten_size=3), "flatten_size must divide"),
         (lambda: SmallCNN(padding="mirror"), "padding must be one of"),
         (lambda: SmallCNN(downsample="blur"), "downsample must be one of"),
         (lambda: SmallCNN(widths=()), "widths"),
@@ -82,6 +85,15 @@ def test_small_cnn_shapes(downsample, head):
     model = SmallCNN(widths=(4, 8), downsample=downsample, head=head, input_size=20)
     assert model(torch.randn(3, 1, 20, 20)).shape == (3, 10)
     assert count_parameters(model) > 0
+
+
+def test_a_flatten_head_over_block_averages_has_the_pooled_networks_head():
+    pooled = SmallCNN(widths=(8, 8, 16), downsample="maxpool", head="flatten", input_size=16)
+    control = DilatedCNN(widths=(8, 8, 16), dilations=(1, 1, 1), head="flatten", input_size=16, flatten_size=2)
+    assert count_parameters(control.head) == count_parameters(pooled.head) == 2 * 2 * 16 * 10 + 10
+    x = torch.randn(2, 1, 16, 16)
+    blocks = control.features(x).unflatten(2, (2, 8)).unflatten(4, (2, 8)).mean((3, 5))
+    assert torch.allclose(control(x), control.head[-1](blocks.flatten(1)), atol=1e-6)
 
 
 def test_circular_gap_cnn_without_downsampling_is_shift_invariant():
@@ -128,6 +140,10 @@ def test_glue_with_interval_glues_the_mean_and_its_clipped_interval(monkeypatch)
     assert glued["acc"] == pytest.approx(0.994)
     low, high = glued["acc_interval"].split(" to ")
     assert high == "100.0%" and 98.0 < float(low.rstrip("%")) < 99.4  # the upper end cut at 100%
+    glue_with_interval("gap", difference_interval([0.9, 0.8, 0.85], [0.7, 0.75, 0.7]), within=None)
+    assert glued["gap"] == pytest.approx(0.1333, abs=1e-4) and glued["gap_interval"].endswith("%")
+    with pytest.raises(ValueError, match="within=None"):
+        glue_with_interval("gap", difference_interval([0.1], [0.3]))
     glue_with_interval("err", [0.5, 1.5], spec=".2f", within=None)
     assert glued["err"] == 1.0 and glued["err_interval"] == "-5.35 to 7.35"  # t(0.975, 1) = 12.71
     with pytest.raises(ValueError, match="name must be"):

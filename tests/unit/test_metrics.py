@@ -85,7 +85,14 @@ def test_consistency_and_change_rate_on_known_labels():
     table = [(0, 0), (0, 1), (0, 2)]
     alternating = torch.tensor([[0] * 4, [1] * 4, [0] * 4])
     assert change_rate(alternating, table) == 1.0
-    assert consistency(alternating, n_pairs=200) == pytest.approx(1 / 3, abs=0.08)
+    assert consistency(alternating) == pytest.approx(1 / 3)  # of the 6 ordered pairs, 2 agree
+
+
+def test_consistency_counts_every_pair_of_different_shifts():
+    labels = torch.randint(0, 4, (7, 30), generator=torch.Generator().manual_seed(0))
+    pairs = [(i, j) for i in range(7) for j in range(7) if i != j]
+    by_hand = torch.stack([(labels[i] == labels[j]).float() for i, j in pairs]).mean()
+    assert consistency(labels) == pytest.approx(by_hand.item())
 
 
 @pytest.mark.parametrize(

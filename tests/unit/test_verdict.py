@@ -32,9 +32,10 @@ QUESTIONS = {
 }
 # One rule for every row (stated at the top of the page): the verdict judges the FAQ's answer.
 VERDICTS = ("holds only when", "holds", "fails", "no answer")
-# A deciding number comes with its spread: a glued interval (``_interval``, or ``_low`` and
-# ``_high``), or the word "exact" for a computation with no seeds or samples.
-INTERVAL = re.compile(r"_interval[:`]|_low[:`].*_high[:`]|\(exact")
+# A deciding number comes with its spread: a glued interval (``_interval``, the one format,
+# from ``helpers.book.glue_with_interval``), or the word "exact" for a computation with no
+# seeds or samples.
+INTERVAL = re.compile(r"_interval[:`]|\(exact")
 
 
 def fingerprint(question: str) -> str:

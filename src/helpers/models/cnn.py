@@ -106,8 +106,9 @@ class DilatedCNN(nn.Module):
 
     Block ``l`` has ``widths[l]`` channels, a ``kernel_size`` kernel, dilation ``dilations[l]``
     and "same" padding in mode ``padding``, so every feature map keeps the input size. Head
-    and ``init`` as in :class:`SmallCNN`. Chapter 3 uses it to separate "large receptive
-    field" from "pooling".
+    and ``init`` as in :class:`SmallCNN`; ``flatten_size`` averages the last map down to that
+    many positions a side before a flatten head (:func:`helpers.models.parts.make_head`).
+    Chapter 3 uses it to separate "large receptive field" and "a smaller head" from "pooling".
     """
 
     def __init__(
@@ -121,6 +122,7 @@ class DilatedCNN(nn.Module):
         input_size: int | None = None,
         padding: str = "zeros",
         init: str = "default",
+        flatten_size: int | None = None,
     ) -> None:
         super().__init__()
         padding = check_choice("padding", padding, SAME_PADDINGS)
@@ -143,7 +145,7 @@ class DilatedCNN(nn.Module):
             layers += [conv, nn.ReLU()]
             channels = width
         self.features = nn.Sequential(*layers)
-        self.head = make_head(head, channels, n_classes, input_size)
+        self.head = make_head(head, channels, n_classes, input_size, flatten_size=flatten_size)
         apply_init(self, init)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

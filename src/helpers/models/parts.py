@@ -37,20 +37,37 @@ def check_head(head: object, input_size: int | None) -> str:
     return head
 
 
-def make_head(head: str, channels: int, n_classes: int, size: int | None = None, hidden: int | None = None):
+def make_head(
+    head: str,
+    channels: int,
+    n_classes: int,
+    size: int | None = None,
+    hidden: int | None = None,
+    flatten_size: int | None = None,
+):
     """Feature maps ``(N, channels, size, size)`` -> class scores, as an ``nn.Sequential``.
 
     - ``"gap"`` / ``"gmp"``: global average / max pooling, then a linear layer;
-    - ``"flatten"``: a linear layer over every position (needs the map's ``size``).
+    - ``"flatten"``: a linear layer over every position (needs the map's ``size``). With
+      ``flatten_size`` the map is first averaged over blocks down to ``flatten_size`` x
+      ``flatten_size`` positions (chapter 3's control: the head of a network that pooled
+      down to that size, on features that never pooled).
 
     ``hidden`` puts a hidden layer of that many units and a ReLU before the class layer
     (chapters 6 and 7). The class layer is always ``head[-1]``.
     """
     head = check_choice("head", head, HEADS)
+    if flatten_size is not None and head != "flatten":
+        raise ValueError(f"flatten_size only applies to head='flatten', got head={head!r}")
     if head == "flatten":
         if size is None or size < 1:
             raise ValueError(f"the flatten head needs a feature map of size >= 1, got {size}")
         layers: list[nn.Module] = [nn.Flatten()]
+        if flatten_size is not None:
+            flatten_size = check_int("flatten_size", flatten_size, minimum=1)
+            if size % flatten_size:
+                raise ValueError(f"flatten_size must divide the map's size {size}, got {flatten_size}")
+            layers, size = [nn.AdaptiveAvgPool2d(flatten_size), nn.Flatten()], flatten_size
         features = channels * size * size
     else:
         pool = nn.AdaptiveAvgPool2d(1) if head == "gap" else nn.AdaptiveMaxPool2d(1)
