@@ -180,7 +180,6 @@ def invariance_error_over(
 
 
 @torch.no_grad()
-@torch.no_grad()
 def predict_over_shifts(
     model: Batched,
     x: torch.Tensor,
