@@ -16,8 +16,10 @@ the chapters' claims survive both.
 
 from __future__ import annotations
 
+import json
 import math
 import numbers
+import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -167,6 +169,7 @@ def check_greater(
     confidence: float = CONFIDENCE,
     paired: bool | None = None,
     every_seed: bool = False,
+    at_least: int | None = None,
 ) -> None:
     """Assert that ``larger`` exceeds ``smaller`` by more than ``margin``, on means over seeds.
 
@@ -178,13 +181,25 @@ def check_greater(
     ``every_seed=True`` asks instead that each seed's difference exceed ``margin``: the rule for
     a gap that is wide next to the seeds' spread, where a handful of seeds cannot pin the mean
     down to the interval the first rule needs.
+
+    ``at_least=k`` asks that at least ``k`` seeds' differences exceed ``margin``, for a claim
+    about most seeds ("in at least four of five seeds"): the claim's words must say so. It suits
+    an effect that each seed shows with high probability but whose mean, over five seeds with a
+    wide spread, an interval cannot always separate from zero.
     """
     if not isinstance(margin, numbers.Real) or isinstance(margin, bool) or not math.isfinite(margin) or margin < 0:
         raise ValueError(f"margin must be a finite number >= 0, got {margin!r}")
     if not isinstance(claim, str) or not claim.strip():
         raise ValueError("claim must say, in words, what is being checked")
     a, b = _values("larger", larger), _values("smaller", smaller)
-    if every_seed:
+    if at_least is not None:
+        differences = a - b
+        if every_seed or not isinstance(at_least, int) or not 1 <= at_least <= differences.size:
+            raise ValueError(f"at_least must be a number of seeds from 1 to {differences.size}, without every_seed")
+        count = int((differences > margin).sum())
+        passed, needed = count >= at_least, f"at least {at_least} seeds' differences above the margin {margin:.4g}"
+        detail = f"per-seed differences {np.round(differences, 4).tolist()} ({count} above)"
+    elif every_seed:
         if a.size > 1 and b.size > 1 and a.size != b.size:
             raise ValueError(f"every_seed compares seed by seed: got {a.size} and {b.size} values")
         differences = a - b
@@ -194,11 +209,28 @@ def check_greater(
         gap = difference_interval(a, b, confidence, paired)
         passed, needed = gap.low > margin, f"the whole interval above the margin {margin:.4g}"
         detail = f"difference {gap}"
+    _log_claim(claim, a, b, margin, every_seed, paired, passed, at_least)
     if not passed:
         raise AssertionError(
             f"claim not supported: {claim}\n  {_describe('larger', a)}\n  {_describe('smaller', b)}\n"
             f"  {detail}; needed: {needed}"
         )
+
+
+# Set to a file's path to have every check append what it compared (``bench/claim_margins.py``
+# reads it: how likely each claim is to pass on another draw of seeds).
+CLAIMS_LOG_ENV = "HELPERS_CLAIMS_LOG"
+
+
+def _log_claim(claim: str, a: np.ndarray, b: np.ndarray, margin: float, every_seed: bool, paired, passed: bool,
+               at_least: int | None) -> None:
+    path = os.environ.get(CLAIMS_LOG_ENV)
+    if not path:
+        return
+    record = {"claim": claim, "larger": a.tolist(), "smaller": b.tolist(), "margin": margin,
+              "every_seed": every_seed, "at_least": at_least, "paired": paired, "passed": passed}
+    with open(path, "a") as log:
+        log.write(json.dumps(record) + "\n")
 
 
 def check_less(smaller: object, larger: object, margin: float = 0.0, **options) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -110,3 +112,24 @@ def test_interval_text_cuts_the_interval_to_the_possible_values():
     with pytest.raises(ValueError, match="within=None"):  # a difference formatted as if it were a fraction
         interval_text([-0.2, -0.1, -0.15])
     assert interval_text([-0.2, -0.1, -0.15], within=None).startswith("-15.0% (")
+
+
+def test_at_least_counts_the_seeds_that_clear_the_margin():
+    larger, smaller = [0.9, 0.8, 0.85, 0.6, 0.95], [0.7, 0.7, 0.7, 0.7, 0.7]
+    check_greater(larger, smaller, 0.05, at_least=4, claim="in at least four of five seeds")
+    with pytest.raises(AssertionError, match=r"\(4 above\)"):
+        check_greater(larger, smaller, 0.05, at_least=5, claim="in every seed")
+    with pytest.raises(ValueError, match="at_least"):
+        check_greater(larger, smaller, at_least=6, claim="more seeds than there are")
+    with pytest.raises(ValueError, match="at_least"):
+        check_greater(larger, smaller, at_least=3, every_seed=True, claim="two rules at once")
+
+
+def test_every_check_can_be_logged_for_bench_claim_margins(tmp_path, monkeypatch):
+    log = tmp_path / "claims.jsonl"
+    monkeypatch.setenv("HELPERS_CLAIMS_LOG", str(log))
+    check_greater([0.9, 0.8, 0.85], 0.5, claim="logged")
+    with pytest.raises(AssertionError):
+        check_less([0.9, 0.8], 0.5, claim="logged too")
+    records = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [r["claim"] for r in records] == ["logged", "logged too"] and [r["passed"] for r in records] == [True, False]
