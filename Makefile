@@ -79,8 +79,9 @@ bench: setup
 	$(BIN)/python bench/training_speed.py
 	$(BIN)/python bench/bench.py
 
-# Seeds nobody tuned to (the defaults + 100) and one thread (another summation order, as another
-# CPU would give): every check cell of every training chapter must still pass. Not part of `make test`.
+# Five seeds drawn afresh on every run (ROBUST_SEEDS=a,b,c,d,e replays a draw) and one thread (another
+# summation order, as another CPU would give): every check cell of every training chapter must still
+# pass; each draw is appended to bench/robust.md. Not part of `make test`.
 robust: setup
 	$(BIN)/python bench/robust.py
 
