@@ -39,6 +39,9 @@ def compare(path: Path) -> tuple[list[str], bool]:
     """Markdown rows for one chapter, and whether it passed at twice the epochs."""
     defaults = parameter_defaults(nbformat.read(path, as_version=4))
     budgets = {name: value for name, value in defaults.items() if name.endswith("EPOCHS")}  # EPOCHS, PATCH_EPOCHS, ...
+    if not budgets:  # e.g. chapter 4b, which trains nothing: "plateau.py 04" matches it too
+        print(f"{path.name}: no *EPOCHS parameter, nothing trained: skipped")
+        return [], True
     epochs = "/".join(str(v) for v in budgets.values())
     default = execute(path)
     doubled = execute(path, parameters={name: 2 * v for name, v in budgets.items()}, keep_going=True)
