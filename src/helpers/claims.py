@@ -154,6 +154,23 @@ def difference_interval(
     return Interval(gap, gap - half, gap + half, min(sizes))
 
 
+NO_ORDER = "an interval that contains zero: these seeds cannot tell them apart"
+
+
+def reading(difference: Interval, above: str, below: str, neither: str = NO_ORDER) -> str:
+    """The words a difference's interval allows: ``above`` when all of it lies above zero,
+    ``below`` when all of it lies below, ``neither`` when it contains zero. Gluing this beside
+    the interval keeps the prose from reading an interval the wrong way round.
+
+    Chapters 3 and 4.
+    """
+    if not isinstance(difference, Interval):
+        raise ValueError(f"difference must be an Interval (from difference_interval), got {type(difference).__name__}")
+    if difference.low > 0:
+        return above
+    return below if difference.high < 0 else neither
+
+
 def _describe(name: str, values: np.ndarray) -> str:
     if values.size == 1:
         return f"{name}: {values[0]:.4g}"

@@ -10,7 +10,15 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpers.claims import check_greater, check_less, difference_interval, interval_text, mean_interval
+from helpers.claims import (
+    NO_ORDER,
+    check_greater,
+    check_less,
+    difference_interval,
+    interval_text,
+    mean_interval,
+    reading,
+)
 
 
 def test_mean_interval_matches_students_t():
@@ -133,3 +141,16 @@ def test_every_check_can_be_logged_for_bench_claim_margins(tmp_path, monkeypatch
         check_less([0.9, 0.8], 0.5, claim="logged too")
     records = [json.loads(line) for line in log.read_text().splitlines()]
     assert [r["claim"] for r in records] == ["logged", "logged too"] and [r["passed"] for r in records] == [True, False]
+
+
+def test_reading_says_what_the_two_ends_of_the_interval_allow():
+    above = difference_interval([0.9, 0.8, 0.85], [0.5, 0.5, 0.55])
+    below = difference_interval([0.5, 0.5, 0.55], [0.9, 0.8, 0.85])
+    both = difference_interval([0.9, 0.4, 0.6], [0.6, 0.6, 0.6])
+    assert both.low < 0 < both.high
+    assert reading(above, "helps", "hurts") == "helps"
+    assert reading(below, "helps", "hurts") == "hurts"  # an interval wholly below zero is not "reaches zero"
+    assert reading(both, "helps", "hurts") == NO_ORDER
+    assert reading(both, "helps", "hurts", neither="cannot tell") == "cannot tell"
+    with pytest.raises(ValueError, match="difference must be an Interval"):
+        reading(0.3, "helps", "hurts")

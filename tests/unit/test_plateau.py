@@ -24,7 +24,8 @@ def test_a_chapter_without_epochs_is_skipped_without_running(tmp_path, monkeypat
 
 def test_every_training_chapter_has_an_epochs_parameter():
     root = Path(__file__).parents[2] / "chapters"
-    for prefix in plateau.CHAPTERS:
-        for path in root.glob(f"{prefix}_*.ipynb"):
-            defaults = plateau.parameter_defaults(nbformat.read(path, as_version=4))
-            assert any(name.endswith("EPOCHS") for name in defaults), path.name
+    paths = [path for prefix in plateau.CHAPTERS for path in root.glob(f"{prefix}_*.ipynb")]
+    assert len(paths) == len(plateau.CHAPTERS)  # one notebook per listed chapter, none missed
+    for path in paths:
+        defaults = plateau.parameter_defaults(nbformat.read(path, as_version=4))
+        assert any(name.endswith("EPOCHS") for name in defaults), path.name
