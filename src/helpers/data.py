@@ -231,6 +231,7 @@ def red_green(
     jitter: int = 4,
     max_gap: int = 6,
     swapped: bool = False,
+    swap_rows: int | None = None,
     seed: int = 0,
 ) -> RedGreen:
     """Kayhan & van Gemert's Red-Green data (chapter 5): the class is the left-right order of two boxes.
@@ -241,7 +242,9 @@ def red_green(
     the centre rows are ``rows = (class 0, class 1)``, so in the training arrangement the
     height of the boxes also gives the class away: a shortcut. ``swapped=True`` exchanges
     the two centre rows. With the same ``seed`` the swapped set holds the same layouts as
-    the unswapped one, moved vertically by ``rows[1] - rows[0]``.
+    the unswapped one, moved vertically by ``rows[1] - rows[0]``; ``swap_rows`` moves them
+    by another distance instead (class 0 down, class 1 up), e.g. by a number of rows that
+    is not a multiple of a network's total stride.
 
     The left box starts in the left half; the gap between the boxes is 1 to ``max_gap + 1``
     pixels. (The paper lets the gap grow up to the image width; a small gap lets the small
@@ -263,13 +266,20 @@ def red_green(
     left_room = image_size // 2 - box_size
     if left_room < 1 or left_room + 2 * box_size + max_gap + 1 > image_size:
         raise ValueError(f"box_size={box_size} and max_gap={max_gap} do not fit a {image_size}-pixel image")
+    if swap_rows is not None:
+        swap_rows = check_int("swap_rows", swap_rows, minimum=1)
+        if not swapped:
+            raise ValueError("swap_rows moves the swapped set: pass swapped=True with it")
+        if top + swap_rows + jitter + box_size > image_size or bottom - swap_rows - jitter < 0:
+            raise ValueError(f"swap_rows={swap_rows} moves boxes outside a {image_size}-pixel image")
     g = torch.Generator().manual_seed(check_int("seed", seed, minimum=0))
     labels = torch.arange(n) % 2
     left_col = torch.randint(0, left_room, (n,), generator=g)
     right_col = left_col + box_size + 1 + torch.randint(0, max_gap + 1, (n,), generator=g)
     centre = torch.where(labels == 0, top, bottom)
     if swapped:
-        centre = top + bottom - centre
+        move = bottom - top if swap_rows is None else swap_rows
+        centre = torch.where(labels == 0, centre + move, centre - move)
     left_row = centre + torch.randint(-jitter, jitter + 1, (n,), generator=g)
     right_row = centre + torch.randint(-jitter, jitter + 1, (n,), generator=g)
     left = torch.stack([left_row, left_col], 1)

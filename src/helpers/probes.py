@@ -1,8 +1,8 @@
 """Probes of what a network's features encode (chapter 5): a linear read-out of pixel position.
 
 Islam et al. (2020) ask whether absolute position can be read out of frozen conv features.
-:func:`hypercolumns` stacks every layer's feature map at input resolution,
-:func:`fit_linear_readout` fits ridge regression from those per-pixel features to the
+:func:`hypercolumns` stacks every layer's feature map at input resolution, each pixel taking
+the unit centred nearest to it (:func:`unit_centres`), :func:`fit_linear_readout` fits ridge regression from those per-pixel features to the
 :func:`coordinate_grid`, and :func:`r_squared` says how much of the position it recovers.
 """
 
@@ -11,7 +11,6 @@ from __future__ import annotations
 import copy
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from helpers._checks import check_int, check_tensor
@@ -32,18 +31,67 @@ def feature_maps(model: nn.Module, x: torch.Tensor) -> list[torch.Tensor]:
     return maps
 
 
-@torch.no_grad()
-def hypercolumns(model: nn.Module, x: torch.Tensor, size: int | None = None) -> torch.Tensor:
-    """Every layer's feature map resized (nearest) to ``size`` and stacked: ``(N, sum of widths, size, size)``.
+def unit_centres(model: nn.Module, size: int) -> list[torch.Tensor]:
+    """Where each unit of every layer sits on a ``size``-pixel input (chapter 5).
 
-    Each pixel then carries the features of every layer above it, the input to the
-    position read-out of chapter 5. ``size`` defaults to the input's height.
+    One tensor per ``nn.ReLU`` of ``model.features``: the input coordinate (row or column,
+    the same for both) of the centre of each unit's window, from the padding, stride and
+    kernel of every convolution and pooling below it. Full padding puts units outside the
+    frame (centre -1 for a 3-tap filter with two rings of zeros); valid padding starts
+    inside it (centre 1).
+    """
+    size = check_int("size", size, minimum=1)
+    if not isinstance(getattr(model, "features", None), nn.Sequential):
+        raise ValueError("model must have an nn.Sequential attribute 'features' (SmallCNN, PaddedCNN)")
+    offset, step, length, centres = 0.0, 1.0, size, []
+    for layer in model.features:
+        if isinstance(layer, nn.Conv2d | nn.MaxPool2d | nn.AvgPool2d):
+            k, s, p = (v if isinstance(v, int) else v[0] for v in (layer.kernel_size, layer.stride, layer.padding))
+            offset += step * ((k - 1) / 2 - p)
+            step *= s
+            length = (length + 2 * p - k) // s + 1
+        elif isinstance(layer, nn.ReLU):
+            centres.append(offset + step * torch.arange(length, dtype=torch.float64))
+    if not centres:
+        raise ValueError("model.features holds no nn.ReLU whose output could be read")
+    return centres
+
+
+def _nearest_units(centres: torch.Tensor, size: int) -> torch.Tensor:
+    """For each pixel 0 .. size-1, the index of the unit centred nearest to it (ties: the lower)."""
+    return (torch.arange(size, dtype=torch.float64)[:, None] - centres[None, :]).abs().argmin(dim=1)
+
+
+def aligned_maps(model: nn.Module, x: torch.Tensor) -> list[torch.Tensor]:
+    """Every layer's feature map brought to the input's pixels: ``(N, width, H, W)`` each (chapter 5).
+
+    Each pixel takes the features of the unit centred nearest to it (:func:`unit_centres`),
+    so a map lines up with the image whatever its padding: the ring of units that full
+    padding adds outside the frame is never read, and a valid map's first unit stays where
+    its window is. (A plain resize of a 34-pixel full map or a 30-pixel valid map to 32
+    would shift every unit away from its pixels.)
     """
     x = check_tensor("x", x, min_dim=4)
-    size = x.shape[-2] if size is None else check_int("size", size, minimum=1)
+    if x.shape[-2] != x.shape[-1]:
+        raise ValueError(f"x must hold square images, got {tuple(x.shape[-2:])}")
+    size = x.shape[-1]
     device = next(model.parameters()).device
-    maps = feature_maps(model.eval(), x.to(device))
-    return torch.cat([F.interpolate(m, size=(size, size), mode="nearest") for m in maps], dim=1)
+    with torch.no_grad():
+        maps = feature_maps(model.eval(), x.to(device))
+    aligned = []
+    for m, centres in zip(maps, unit_centres(model, size), strict=True):
+        index = _nearest_units(centres, size).to(m.device)
+        aligned.append(m.index_select(-2, index).index_select(-1, index).cpu())
+    return aligned
+
+
+def hypercolumns(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """Every layer's feature map at the input's pixels, stacked: ``(N, sum of widths, H, W)``.
+
+    Each pixel carries the features of every layer above it (:func:`aligned_maps`), the
+    input to the position read-out of chapter 5.
+    """
+    return torch.cat(aligned_maps(model, x), dim=1)
 
 
 def coordinate_grid(size: int, n: int = 1) -> torch.Tensor:
@@ -119,21 +167,15 @@ def readout_r2_by_layer(model: nn.Module, x: torch.Tensor, n_fit: int, ridge: fl
     """R^2 of the position read-out from each layer's feature map alone, then from all of them (chapter 5).
 
     The first ``n_fit`` images of ``x`` fit a read-out of the :func:`coordinate_grid` per
-    layer (its map resized to the input, as :func:`hypercolumns` does); the rest score it.
+    layer (its map at the input's pixels, as :func:`hypercolumns` builds it); the rest score it.
     Returns one value per ``nn.ReLU`` of ``model.features``, then the hypercolumn's value.
     """
     x = check_tensor("x", x, min_dim=4)
     n_fit = check_int("n_fit", n_fit, minimum=1)
     if n_fit >= len(x):
         raise ValueError(f"n_fit must leave images to score the read-out on: got {n_fit} of {len(x)}")
-    size = x.shape[-1]
-    if x.shape[-2] != size:
-        raise ValueError(f"x must hold square images, got {tuple(x.shape[-2:])}")
-    device = next(model.parameters()).device
-    with torch.no_grad():
-        maps = [F.interpolate(m, size=(size, size), mode="nearest").cpu()
-                for m in feature_maps(model.eval(), x.to(device))]
-    targets = coordinate_grid(size, len(x))
+    maps = aligned_maps(model, x)
+    targets = coordinate_grid(x.shape[-1], len(x))
     scores = []
     for features in [*maps, torch.cat(maps, dim=1)]:
         readout = fit_linear_readout(features[:n_fit], targets[:n_fit], ridge)

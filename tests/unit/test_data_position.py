@@ -79,6 +79,9 @@ def test_red_green_swapped_set_moves_the_same_layouts_vertically():
     assert torch.equal(s.red[:, 0] - d.red[:, 0], move) and torch.equal(s.green[:, 0] - d.green[:, 0], move)
     assert torch.equal(s.red[:, 1], d.red[:, 1]) and torch.equal(s.labels, d.labels)
     assert torch.equal(torch.roll(d.images, shifts=16, dims=2)[d.labels == 0], s.images[d.labels == 0])
+    odd = red_green(40, seed=5, swapped=True, swap_rows=15)
+    assert torch.equal(odd.red[:, 0] - d.red[:, 0], torch.where(d.labels == 0, 15, -15))
+    assert torch.equal(torch.roll(s.images, shifts=1, dims=2)[d.labels == 1], odd.images[d.labels == 1])
 
 
 def test_red_green_is_seeded_and_moves_to_a_device():
@@ -98,6 +101,9 @@ def test_red_green_is_seeded_and_moves_to_a_device():
         ({"n": 4, "box_size": 0}, "box_size"),
         ({"n": 4, "max_gap": 40}, "max_gap"),
         ({"n": 4, "image_size": 3}, "image_size"),
+        ({"n": 4, "swap_rows": 15}, "swap_rows"),
+        ({"n": 4, "swapped": True, "swap_rows": 0}, "swap_rows"),
+        ({"n": 4, "swapped": True, "swap_rows": 18}, "swap_rows"),
     ],
 )
 def test_red_green_rejects_bad_input(kwargs, name):

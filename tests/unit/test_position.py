@@ -18,6 +18,7 @@ from helpers.models import PaddedCNN, single_filter_net  # noqa: E402
 from helpers.models.parts import AddCoordinates  # noqa: E402
 from helpers.plotting import plot_patch_frame, plot_seed_bars  # noqa: E402
 from helpers.probes import (  # noqa: E402
+    aligned_maps,
     apply_linear_readout,
     blind_rows,
     coordinate_grid,
@@ -28,6 +29,7 @@ from helpers.probes import (  # noqa: E402
     r_squared,
     readout_r2_by_layer,
     twin_gap,
+    unit_centres,
 )
 from helpers.shifts import shift  # noqa: E402
 from helpers.sweeps import evidence_map, patch_frames  # noqa: E402
@@ -130,7 +132,35 @@ def test_hypercolumns_stack_every_layer_at_full_size():
     net = PaddedCNN("valid", widths=(2, 3, 4, 5))
     cols = hypercolumns(net, torch.rand(2, 3, 32, 32))
     assert cols.shape == (2, 14, 32, 32)
-    assert hypercolumns(net, torch.rand(1, 3, 32, 32), size=16).shape == (1, 14, 16, 16)
+    assert hypercolumns(net, torch.rand(1, 3, 33, 33)).shape == (1, 14, 33, 33)
+
+
+def test_unit_centres_follow_padding_and_stride():
+    same, full, valid = (unit_centres(PaddedCNN(p), 32) for p in ("same", "full", "valid"))
+    assert [len(c) for c in full] == [34, 18, 10, 6] and [len(c) for c in valid] == [30, 14, 6, 2]
+    assert same[0].tolist() == list(range(32)) and same[3].tolist() == [0, 8, 16, 24]
+    assert full[0][0] == -1 and full[1][:2].tolist() == [-2, 0] and full[3][:2].tolist() == [-8, 0]
+    assert valid[0][0] == 1 and valid[3].tolist() == [8, 16]  # a valid window starts inside the frame
+    pooled = nn.Module()
+    pooled.features = nn.Sequential(nn.Conv2d(1, 1, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.ReLU())
+    assert unit_centres(pooled, 8)[1].tolist() == [0.5, 2.5, 4.5, 6.5]  # a 2x2 pool sits between its pixels
+    with pytest.raises(ValueError, match="model"):
+        unit_centres(nn.Linear(2, 2), 8)
+
+
+def test_aligned_maps_put_each_unit_on_its_own_pixels():
+    # A first-layer unit of a full-padded net is centred one pixel before its index: the aligned
+    # map must read the unit whose window is centred on the pixel, not a resized neighbour.
+    net = PaddedCNN("full", widths=(1, 1, 1, 1), in_channels=1)
+    with torch.no_grad():
+        for conv in net.features[::2]:
+            conv.weight.zero_()
+            conv.weight[..., 1, 1] = 1.0  # identity on the centre tap
+    x = torch.rand(1, 1, 32, 32)
+    maps = aligned_maps(net, x)
+    assert all(m.shape == (1, 1, 32, 32) for m in maps)
+    assert torch.equal(maps[0], x)  # layer 1 is the identity, placed back on the input's pixels
+    assert torch.equal(maps[1][0, 0, ::2, ::2], x[0, 0, ::2, ::2])  # layer 2 keeps the even pixels
 
 
 def test_coordinate_grid():
