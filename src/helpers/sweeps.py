@@ -165,3 +165,40 @@ def ring_profile(acc_map: torch.Tensor, centre: tuple[int, int]) -> tuple[torch.
     distances = torch.unique(dist)
     means = torch.stack([acc_map[dist == d].float().mean() for d in distances])
     return distances, means
+
+
+def phase_matched_deficit(acc_map: torch.Tensor, offsets: torch.Tensor, stride: int, target: torch.Tensor,
+                          reference: torch.Tensor) -> float:
+    """How much less accurate the placements in ``target`` are than ``reference`` placements of the same phase.
+
+    ``acc_map`` is a square accuracy map, ``offsets`` each row's (and column's) offset in pixels
+    from the trained placement, ``stride`` the network's total stride. A placement's *phase*
+    is its pair of offsets modulo ``stride``: shifts by whole strides keep it, and a network
+    that aliases scores placements of one phase alike and different phases differently. For
+    each target placement the reference is the mean over the ``reference`` placements of its
+    phase; the result is the mean of reference minus target. Comparing within a phase keeps
+    the stride lattice out of a comparison of, say, placements at the canvas edge with those
+    inside it (chapter 6). Raises ``ValueError`` if some target phase has no reference.
+    """
+    acc_map = check_tensor("acc_map", acc_map, min_dim=2)
+    offsets = check_tensor("offsets", offsets)
+    stride = check_int("stride", stride, minimum=1)
+    side = acc_map.shape[0]
+    if acc_map.dim() != 2 or acc_map.shape[1] != side:
+        raise ValueError(f"acc_map must be a square 2-D map, got shape {tuple(acc_map.shape)}")
+    if offsets.shape != (side,):
+        raise ValueError(f"offsets must hold one offset per row of acc_map ({side}), got shape {tuple(offsets.shape)}")
+    for name, mask in (("target", target), ("reference", reference)):
+        if not isinstance(mask, torch.Tensor) or mask.dtype != torch.bool or mask.shape != acc_map.shape:
+            raise ValueError(f"{name} must be a boolean mask of acc_map's shape {tuple(acc_map.shape)}")
+    if not target.any():
+        raise ValueError("target must mark at least one placement")
+    phase = offsets.long() % stride
+    row_phase, col_phase = phase[:, None].expand(side, side), phase[None, :].expand(side, side)
+    deficits = []
+    for i, j in target.nonzero().tolist():
+        same = reference & (row_phase == row_phase[i, j]) & (col_phase == col_phase[i, j])
+        if not same.any():
+            raise ValueError(f"no reference placement has the phase of target placement ({i}, {j})")
+        deficits.append(acc_map[same].float().mean() - acc_map[i, j].float())
+    return torch.stack(deficits).mean().item()

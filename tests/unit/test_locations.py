@@ -12,7 +12,13 @@ from helpers.antialias import BlurPool
 from helpers.augment import RandomPlacement
 from helpers.data import balanced_subset, placements, relabel
 from helpers.models import classifier, location_net, penultimate, replace_classifier
-from helpers.sweeps import every_location, location_accuracy, placement_map, ring_profile
+from helpers.sweeps import (
+    every_location,
+    location_accuracy,
+    phase_matched_deficit,
+    placement_map,
+    ring_profile,
+)
 
 
 @pytest.mark.parametrize("head", ["flatten", "gap"])
@@ -26,7 +32,21 @@ def test_location_net_heads(head, antialias):
     assert isinstance(net.head[0], nn.Flatten if head == "flatten" else nn.AdaptiveAvgPool2d)
 
 
+@pytest.mark.parametrize("antialias", [False, True])
+def test_circular_location_net_has_no_border(antialias):
+    # on a torus, a circular shift by whole strides (4 = two 2x pools) leaves the GAP network's answer unchanged
+    torch.manual_seed(0)
+    net = location_net("gap", canvas_size=20, antialias=antialias, padding="circular").eval()
+    x = torch.rand(2, 1, 20, 20)
+    with torch.no_grad():
+        assert torch.allclose(net(torch.roll(x, (8, -4), dims=(-2, -1))), net(x), atol=1e-5)
+        zero = location_net("gap", canvas_size=20, antialias=antialias).eval()
+        assert not torch.allclose(zero(torch.roll(x, (8, -4), dims=(-2, -1))), zero(x), atol=1e-5)
+
+
 def test_location_net_rejects_bad_input():
+    with pytest.raises(ValueError, match="padding"):
+        location_net(padding="reflect")
     with pytest.raises(ValueError, match="head"):
         location_net("gmp")
     with pytest.raises(ValueError, match="hidden"):
@@ -209,3 +229,36 @@ def test_plot_accuracy_maps():
         plot_accuracy_maps({"a": torch.rand(3, 3), "b": torch.rand(4, 4)}, step=1, marker=(0, 0))
     with pytest.raises(ValueError, match="step"):
         plot_accuracy_maps(maps, step=0, marker=(0, 0))
+
+
+def test_phase_matched_deficit_ignores_the_lattice_and_finds_the_edge():
+    offsets = torch.arange(-3, 4) * 2  # a 7x7 map of placements every 2 pixels, stride 4
+    phase = (offsets % 4 == 0).float()
+    lattice = 0.5 + 0.4 * phase[:, None] * phase[None, :]  # aligned placements more accurate
+    edge = torch.zeros(7, 7, dtype=torch.bool)
+    edge[[0, -1], :] = True
+    edge[:, [0, -1]] = True
+    inner = ~edge
+    assert phase_matched_deficit(lattice, offsets, 4, edge, inner) == pytest.approx(0.0, abs=1e-6)
+    assert lattice[inner].mean() - lattice[edge].mean() > 0.05  # a plain comparison would see a "drop"
+    lowered = lattice.clone()
+    lowered[edge] -= 0.1
+    assert phase_matched_deficit(lowered, offsets, 4, edge, inner) == pytest.approx(0.1, abs=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "name"),
+    [
+        ({"acc_map": torch.zeros(3, 4)}, "acc_map"),
+        ({"offsets": torch.arange(4)}, "offsets"),
+        ({"target": torch.zeros(3, 3)}, "target"),
+        ({"target": torch.zeros(3, 3, dtype=torch.bool)}, "target"),
+        ({"reference": torch.zeros(3, 3, dtype=torch.bool)}, "reference placement"),
+        ({"stride": 0}, "stride"),
+    ],
+)
+def test_phase_matched_deficit_rejects_bad_input(kwargs, name):
+    args = {"acc_map": torch.rand(3, 3), "offsets": torch.tensor([-2, 0, 2]), "stride": 4,
+            "target": torch.eye(3, dtype=torch.bool), "reference": ~torch.eye(3, dtype=torch.bool)}
+    with pytest.raises(ValueError, match=name):
+        phase_matched_deficit(**{**args, **kwargs})

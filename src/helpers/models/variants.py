@@ -43,6 +43,7 @@ def location_net(
     hidden: int = 64,
     antialias: bool = False,
     blur_size: int = 3,
+    padding: str = "zeros",
 ) -> SmallCNN:
     """Conv-ReLU-maxpool blocks with a two-layer classifier on top (chapter 6).
 
@@ -51,13 +52,18 @@ def location_net(
     all positions. Both then apply ReLU and a linear layer to ``n_classes`` scores, so the
     two networks differ in that one step only. ``antialias=True`` replaces each
     ``MaxPool2d(2)`` by Zhang's max-blur-pool (binomial filter of ``blur_size`` taps; chapter 4).
+    ``padding="circular"`` pads every convolution, and the blur of the max-blur-pool, by
+    wrapping round: the network then lives on a torus and has no border (chapter 6's control).
     """
     head = check_choice("head", head, LOCATION_HEADS)
     hidden = check_int("hidden", hidden, minimum=1)
     canvas_size = check_int("canvas_size", canvas_size, minimum=4)
     method = "blurpool" if antialias else "baseline"
     blur_size = check_int("blur_size", blur_size, minimum=1)
-    model = anti_aliased_cnn(method, blur_size, widths=tuple(widths), n_classes=n_classes, head=head, input_size=canvas_size)
+    padding = check_choice("padding", padding, ("zeros", "circular"))
+    pad_type = "circular" if padding == "circular" else "reflect"
+    model = anti_aliased_cnn(method, blur_size, pad_type, widths=tuple(widths), n_classes=n_classes, head=head,
+                             input_size=canvas_size, padding=padding)
     # The class layer SmallCNN drew is replaced, not left out: chapter 6's numbers were drawn
     # from the torch random stream with that draw in it.
     model.head[-1] = class_layers(model.head[-1].in_features, n_classes, hidden)
