@@ -157,6 +157,41 @@ def _relative_change(outputs: torch.Tensor, reference: torch.Tensor) -> torch.Te
     return _norm_per_shift(outputs - reference) / reference.norm().clamp_min(1e-12)
 
 
+def other_class_partners(labels: torch.Tensor) -> torch.Tensor:
+    """For each sample, the index of a partner with another label (chapter 7).
+
+    Samples are sorted by label and each is paired with the one half-way round the sorted
+    order, which for roughly balanced classes always holds another label; a pairing that
+    would repeat a label raises ``ValueError``. Deterministic: no random draw.
+    """
+    labels = check_tensor("labels", labels, min_dim=1)
+    if labels.dim() != 1 or labels.numel() < 2:
+        raise ValueError(f"labels must be one label per sample, at least two, got shape {tuple(labels.shape)}")
+    order = labels.argsort(stable=True)
+    partners = torch.empty_like(order)
+    partners[order] = order.roll(-(len(order) // 2))
+    if (labels[partners] == labels).any():
+        raise ValueError("labels must not be dominated by one class: some sample has no partner of another label")
+    return partners
+
+
+@torch.no_grad()
+def between_class_distance(f: Batched, x: torch.Tensor, labels: torch.Tensor) -> float:
+    """``||f(x) - f(x')|| / ||f(x)||`` where ``x'`` pairs each sample with one of another label.
+
+    The scale on which to read an invariance error (chapter 7): how far apart two different
+    digits lie in the same feature space, in the same relative units as
+    :func:`invariance_error`. Dividing a feature change by it makes feature spaces of
+    different heads comparable. Partners from :func:`other_class_partners`.
+    """
+    x = check_tensor("x", x, min_dim=2)
+    labels = check_tensor("labels", labels, min_dim=1)
+    if len(labels) != len(x):
+        raise ValueError(f"labels must hold one label per sample of x ({len(x)}), got {len(labels)}")
+    out = f(x)
+    return ((out - out[other_class_partners(labels)]).norm() / out.norm().clamp_min(1e-12)).item()
+
+
 @torch.no_grad()
 def invariance_error_over(
     f: Batched, x: torch.Tensor, stack: torch.Tensor, chunk_size: int = 1024

@@ -9,10 +9,12 @@ from hypothesis import strategies as st
 from torch import nn
 
 from helpers.metrics import (
+    between_class_distance,
     change_rate,
     consistency,
     equivariance_error,
     invariance_error,
+    other_class_partners,
     predict_over_shifts,
 )
 from helpers.shifts import all_offsets_2d, shift
@@ -95,6 +97,23 @@ def test_consistency_counts_every_pair_of_different_shifts():
     assert consistency(labels) == pytest.approx(by_hand.item())
 
 
+@settings(max_examples=30, deadline=None)
+@given(counts=st.lists(st.integers(1, 6), min_size=3, max_size=10).filter(lambda c: max(c) <= sum(c) // 2))
+def test_other_class_partners_always_pick_another_label(counts):
+    labels = torch.cat([torch.full((n,), k) for k, n in enumerate(counts)])[torch.randperm(sum(counts))]
+    partners = other_class_partners(labels)
+    assert (labels[partners] != labels).all() and torch.equal(partners.sort().values, torch.arange(len(labels)))
+
+
+def test_between_class_distance_is_the_relative_distance_to_the_partner():
+    x, labels = torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0], [0.0, 1.0]]), torch.tensor([0, 1, 0, 1])
+    root2 = 2**0.5  # every partner is the other unit vector: ||x - x'|| = sqrt(8), ||x|| = 2
+    assert between_class_distance(lambda v: v, x, labels) == pytest.approx(root2)
+    assert between_class_distance(lambda v: 3 * v, x, labels) == pytest.approx(root2)  # relative: scale drops out
+    same_inputs = torch.tensor([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0], [0.0, 1.0]])
+    assert between_class_distance(lambda v: v, same_inputs, torch.tensor([0, 0, 1, 1])) == pytest.approx(root2)
+
+
 @pytest.mark.parametrize(
     ("call", "message"),
     [
@@ -103,6 +122,9 @@ def test_consistency_counts_every_pair_of_different_shifts():
         (lambda: consistency(torch.zeros(1, 3)), "at least 2 shifts"),
         (lambda: change_rate(torch.zeros(2, 3), [(0, 0), (5, 5)]), "no pair"),
         (lambda: change_rate(torch.zeros(3, 3), [(0, 0), (0, 1)]), "offsets has 2"),
+        (lambda: other_class_partners(torch.tensor([0, 0, 0, 1])), "dominated"),
+        (lambda: other_class_partners(torch.tensor([[0, 1]])), "labels"),
+        (lambda: between_class_distance(lambda v: v, torch.zeros(3, 2), torch.tensor([0, 1])), "labels"),
     ],
 )
 def test_bad_input_raises_clear_value_error(call, message):
