@@ -162,7 +162,7 @@ def reading(difference: Interval, above: str, below: str, neither: str = NO_ORDE
     ``below`` when all of it lies below, ``neither`` when it contains zero. Gluing this beside
     the interval keeps the prose from reading an interval the wrong way round.
 
-    Chapters 3 and 4.
+    Chapters 3-7.
     """
     if not isinstance(difference, Interval):
         raise ValueError(f"difference must be an Interval (from difference_interval), got {type(difference).__name__}")

@@ -2,8 +2,9 @@
 
 Islam et al. (2020) ask whether absolute position can be read out of frozen conv features.
 :func:`hypercolumns` stacks every layer's feature map at input resolution, each pixel taking
-the unit centred nearest to it (:func:`unit_centres`), :func:`fit_linear_readout` fits ridge regression from those per-pixel features to the
-:func:`coordinate_grid`, and :func:`r_squared` says how much of the position it recovers.
+the unit centred nearest to it (:func:`unit_centres`); :func:`fit_linear_readout` fits ridge
+regression from those per-pixel features to the :func:`coordinate_grid`, and
+:func:`r_squared` says how much of the position it recovers.
 """
 
 from __future__ import annotations
