@@ -114,37 +114,45 @@ def location_accuracy(
     canvas_size: int,
     step: int = 1,
     batch_size: int = 256,
+    per_image: bool = False,
 ) -> torch.Tensor:
     """Accuracy of ``model`` at every placement: a ``(rows, cols)`` map over top-left corners.
 
     All placements are built as one tensor (:func:`every_location`) and classified in
     batches of ``batch_size``. Entry ``[i, j]`` is the accuracy with the digits' top-left
     corner at ``(i * step, j * step)``. On this book's 2-core CPU, batches of 256 classified
-    chapter 6's maps about twice as fast as batches of 1024.
+    chapter 6's maps about twice as fast as batches of 1024. ``per_image=True`` keeps the
+    images apart: a ``(rows, cols, images)`` map of 1.0 (right) and 0.0 (wrong), whose mean
+    over the last axis is the accuracy map, for intervals over test digits as well as seeds
+    (:func:`helpers.claims.seed_and_sample_interval`).
 
     Chapter 6.
     """
     x, y, _ = every_location(images, labels, canvas_size, step)
     correct = predict(model, x, batch_size=batch_size).argmax(1) == y.cpu()
-    return placement_map(correct, images.shape[0])
+    return placement_map(correct, images.shape[0], per_image=per_image)
 
 
-def placement_map(values: torch.Tensor, n_images: int) -> torch.Tensor:
+def placement_map(values: torch.Tensor, n_images: int, per_image: bool = False) -> torch.Tensor:
     """Mean of per-image ``values`` at each placement, as a ``(rows, cols)`` map.
 
     ``values`` follow :func:`every_location`'s order (``n_images`` images at the first
     placement, then at the next, ...) over a square grid of placements, e.g. whether each
     prediction was right. Chapter 6 scores new class layers on features computed once.
+    ``per_image=True`` returns the values themselves as a ``(rows, cols, images)`` map instead.
     """
     values = check_tensor("values", values)
     n_images = check_int("n_images", n_images, minimum=1)
+    if not isinstance(per_image, bool):
+        raise ValueError(f"per_image must be True or False, got {per_image!r}")
     if values.dim() != 1 or values.numel() % n_images:
         raise ValueError(f"values must be 1-D with a multiple of n_images={n_images} entries, got shape {tuple(values.shape)}")
     n_placements = values.numel() // n_images
     side = int(round(n_placements**0.5))
     if side * side != n_placements:
         raise ValueError(f"values must cover a square grid of placements, got {n_placements} placements")
-    return values.float().cpu().view(n_placements, n_images).mean(1).view(side, side)
+    by_image = values.float().cpu().view(side, side, n_images)
+    return by_image if per_image else by_image.mean(-1)
 
 
 def ring_profile(acc_map: torch.Tensor, centre: tuple[int, int]) -> tuple[torch.Tensor, torch.Tensor]:

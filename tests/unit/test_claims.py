@@ -18,6 +18,7 @@ from helpers.claims import (
     interval_text,
     mean_interval,
     reading,
+    seed_and_sample_interval,
 )
 
 
@@ -154,3 +155,45 @@ def test_reading_says_what_the_two_ends_of_the_interval_allow():
     assert reading(both, "helps", "hurts", neither="cannot tell") == "cannot tell"
     with pytest.raises(ValueError, match="difference must be an Interval"):
         reading(0.3, "helps", "hurts")
+
+
+def test_seed_and_sample_interval_reduces_to_the_one_way_cases():
+    rng = np.random.default_rng(0)
+    column = rng.normal(size=(5, 1))
+    assert seed_and_sample_interval(column) == mean_interval(column[:, 0])  # one sample: seeds only
+    by_seed = rng.normal(size=(5, 1)) + np.zeros((5, 40))  # every digit alike: the seeds' interval
+    one_way = mean_interval(by_seed.mean(1))
+    both = seed_and_sample_interval(by_seed)
+    assert (both.low, both.high) == pytest.approx((one_way.low, one_way.high))
+    by_digit = rng.normal(size=(1, 40)) + np.zeros((5, 40))  # every seed alike: the digits' interval
+    one_way = mean_interval(by_digit.mean(0))
+    both = seed_and_sample_interval(by_digit)
+    assert (both.low, both.high) == pytest.approx((one_way.low, one_way.high))
+    assert seed_and_sample_interval(np.ones((3, 4))).low == 1.0  # no spread at all
+    assert seed_and_sample_interval(np.ones((3, 4)) * 1.2, within=(0.0, 1.0 + 0.5)).mean == pytest.approx(1.2)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_seed_and_sample_interval_covers_when_the_digits_vary(seed):
+    """A crossed design: seed effects, digit effects and noise. The two-way interval covers the
+    true mean about 95% of the time; the seeds-only interval, blind to the digit draw, does not."""
+    rng = np.random.default_rng(seed)
+    trials, covered, covered_seeds_only = 400, 0, 0
+    for _ in range(trials):
+        table = (rng.normal(0, 0.02, size=(5, 1)) + rng.normal(0, 0.3, size=(1, 250))
+                 + rng.normal(0, 0.3, size=(5, 250)))
+        both, seeds_only = seed_and_sample_interval(table), mean_interval(table.mean(1))
+        covered += both.low <= 0 <= both.high
+        covered_seeds_only += seeds_only.low <= 0 <= seeds_only.high
+        assert both.low <= seeds_only.low + 1e-12 and both.high >= seeds_only.high - 1e-12  # never narrower
+    assert 0.91 <= covered / trials <= 0.99
+    assert covered_seeds_only / trials < 0.8
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [(np.ones(5), "table"), (np.ones((1, 5)), "2 seeds"), (np.full((2, 3), np.nan), "finite"), ("abc", "table")],
+)
+def test_seed_and_sample_interval_rejects_bad_input(values, message):
+    with pytest.raises(ValueError, match=message):
+        seed_and_sample_interval(values)

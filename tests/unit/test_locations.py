@@ -138,6 +138,21 @@ def test_location_accuracy_maps_placements_to_accuracy():
     assert (acc[:2] == 1).all() and (acc[2:] == 0).all()  # right in the top half only
 
 
+def test_location_accuracy_per_image_keeps_every_digit():
+    torch.manual_seed(0)
+    net = location_net("gap", n_classes=3, canvas_size=12, hidden=8)
+    digits, labels = torch.rand(5, 1, 4, 4), torch.tensor([0, 1, 2, 0, 1])
+    per_image = location_accuracy(net, digits, labels, 12, step=2, per_image=True)
+    assert per_image.shape == (5, 5, 5)
+    assert set(per_image.unique().tolist()) <= {0.0, 1.0}
+    assert torch.allclose(per_image.mean(-1), location_accuracy(net, digits, labels, 12, step=2))
+    x, y, _ = every_location(digits[3:4], labels[3:4], 12, step=2)  # digit 3 alone, at every placement
+    alone = (net(x).argmax(1) == y).float().view(5, 5)
+    assert torch.equal(per_image[..., 3], alone)
+    with pytest.raises(ValueError, match="per_image"):
+        location_accuracy(net, digits, labels, 12, step=2, per_image=1)
+
+
 def test_random_placement_moves_each_digit_and_keeps_it_whole():
     digits = torch.rand(16, 1, 4, 4, generator=torch.Generator().manual_seed(0)) + 0.1
     x = torch.zeros(16, 1, 12, 12)
@@ -194,6 +209,9 @@ def test_placement_map_matches_location_accuracy():
     expected = location_accuracy(net, digits, labels, 12, step=2)
     assert torch.equal(placement_map(correct, 4), expected)
     assert placement_map(torch.arange(8.0), 2).tolist() == [[0.5, 2.5], [4.5, 6.5]]  # 4 placements of 2 images
+    assert placement_map(torch.arange(8.0), 2, per_image=True).tolist() == [[[0, 1], [2, 3]], [[4, 5], [6, 7]]]
+    with pytest.raises(ValueError, match="per_image"):
+        placement_map(torch.arange(8.0), 2, per_image="yes")
 
 
 @pytest.mark.parametrize(
