@@ -28,10 +28,14 @@ help:
 	@echo "make scale NB=03_pooling_and_receptive_fields PARAMS='-p EPOCHS 20'  run a chapter bigger"
 	@echo "make clean  remove everything the commands above create"
 
-$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
+# binder/overrides.json: JupyterLab attaches every cell at once, so "Run All" evaluates the
+# {eval} numbers of every Markdown cell (binder/postBuild installs it on Binder).
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml binder/overrides.json
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q -r requirements-dev.txt -e . 2>&1 | { grep -v "is ignored: it is neither" || true; }
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3" >/dev/null
+	mkdir -p $(VENV)/share/jupyter/lab/settings
+	cp binder/overrides.json $(VENV)/share/jupyter/lab/settings/overrides.json
 	touch $@
 
 setup: $(STAMP)

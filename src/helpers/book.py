@@ -16,20 +16,39 @@ from helpers.claims import Interval, bounded, mean_interval
 
 
 def glue(name: str, value: Any, display: bool = False) -> None:
-    """Record ``value`` under ``name`` for ``{glue:text}`` in the prose.
+    """Record ``value`` under ``name`` for the prose, which quotes it as ``{eval}`name` `` or
+    ``{eval}`f"{name:.1%}"` ``.
 
     Plain Python numbers are glued, so a tensor or NumPy scalar becomes a ``float``/``int``.
+    Two readers see it: the HTML book (myst-nb's glue store, read by the ``{eval}`` role of
+    ``_ext/prose_numbers.py``) and a live kernel, where ``value`` is bound to ``name`` in the
+    notebook's namespace so that jupyterlab-myst evaluates the same expression to the same
+    text. Without myst-nb (e.g. on Colab) the value is printed instead.
 
     Every chapter.
     """
+    if not isinstance(name, str) or not name.isidentifier():
+        raise ValueError(f"name must be a Python identifier (the prose evaluates it), got {name!r}")
     if hasattr(value, "item") and getattr(value, "size", 1) in (1, ()) or isinstance(value, torch.Tensor):
         value = value.item()
+    _bind_in_notebook(name, value)
     try:
         from myst_nb import glue as myst_glue
     except ImportError:  # e.g. on Colab: show the value instead
         print(f"{name} = {value}")
         return
     myst_glue(name, value, display=display)
+
+
+def _bind_in_notebook(name: str, value: Any) -> None:
+    """``name = value`` in the running IPython kernel's namespace (nothing outside a kernel)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is not None:
+        shell.user_ns[name] = value
 
 
 def glue_with_interval(
@@ -41,7 +60,7 @@ def glue_with_interval(
     ``values`` holds one number per seed, per photograph, ... (their mean and Student-t
     interval are glued), or is an :class:`helpers.claims.Interval` already computed, such as a
     difference from :func:`helpers.claims.difference_interval`. The prose writes
-    ``{glue:text}`name:.1%` ({glue:text}`name_interval`)``, which reads
+    ``{eval}`f"{name:.1%}"` ({eval}`name_interval`)``, which reads
     ``"93.1% (91.0% to 95.2%)"``, the format of :func:`helpers.claims.interval_text` in tables.
     ``within`` cuts the interval's ends to the values the measure can take (the default suits
     a fraction); pass ``None`` for a difference, a loss or another unbounded measure.

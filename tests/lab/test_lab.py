@@ -1,4 +1,4 @@
-"""Chapter 1 in JupyterLab, started by `make lab` itself and driven in headless Chromium.
+"""Chapters 1 and 5 in JupyterLab, started by `make lab` itself and driven in headless Chromium.
 
 Readers of `make lab` must see the book's figures and its ipywidgets explorer. Two past
 mistakes broke that without any other test noticing: the Makefile exported MPLBACKEND=Agg,
@@ -6,11 +6,16 @@ which made the kernel drop every matplotlib figure (no inline images, an empty e
 and as root `jupyter lab` refused to start without allow_root. So this test runs the real
 `make lab` (with its exported JUPYTER_*/IPYTHONDIR environment), runs every cell, counts
 the rendered figures, and moves a slider of the explorer to see its figure redrawn.
+
+Chapter 5, which trains networks, is read as prose: jupyterlab-myst renders its Markdown
+(terms and citations as links, admonitions, `{eval}` numbers from the reader's own kernel),
+and no rendered cell shows raw MyST syntax or an expression it could not evaluate.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import shutil
@@ -26,7 +31,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 NAME = "01_shifts_and_invariance.ipynb"
-SCREENSHOT = ROOT / "_build" / "screenshots" / f"lab__{NAME.removesuffix('.ipynb')}.png"
+TRAINING = "05_padding_and_position.ipynb"
+SCREENSHOTS = ROOT / "_build" / "screenshots"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 # Static figures in chapter 1's outputs outside the explorer: plot_signals twice, show_images
 # once, and the frame slider's <img> (its frames are closed, so they add nothing more).
@@ -57,9 +63,10 @@ def _descendants(pid: int) -> dict[int, str]:
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    """`make lab` serving a copy of chapter 1 (autosave must not write outputs into chapters/)."""
+    """`make lab` serving copies of chapters 1 and 5 (autosave must not write outputs into chapters/)."""
     folder = tmp_path_factory.mktemp("lab")
-    shutil.copy(ROOT / "chapters" / NAME, folder)
+    for name in (NAME, TRAINING):
+        shutil.copy(ROOT / "chapters" / name, folder)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -105,49 +112,69 @@ def lab(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def page(lab):
-    """Chromium on the notebook; requests beyond 127.0.0.1 are refused and recorded."""
+def browser():
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).exists():
         pytest.fail("Chromium not found: install Debian's `chromium` (apt-get install -y chromium)")
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        context = browser.new_context(viewport={"width": 1280, "height": 1000})
-        context.outside, context.errors = [], []
-
-        def route(r):
-            url = r.request.url
-            if urlsplit(url).hostname == "127.0.0.1" or url.startswith(("data:", "blob:")):
-                r.continue_()
-            else:
-                context.outside.append(url)
-                r.abort()
-
-        context.route("**/*", route)
-        page = context.new_page()
-        page.on("pageerror", lambda e: context.errors.append(f"{e.message}\n{e.stack}"))
-        page.goto(f"{lab}/lab/tree/{NAME}")
-        yield page
-        _screenshot(page)
+        yield browser
         browser.close()
 
 
-def _screenshot(page) -> None:
+@contextlib.contextmanager
+def _notebook_page(browser, lab, name):
+    """Chromium on one notebook; requests beyond 127.0.0.1 are refused and recorded."""
+    context = browser.new_context(viewport={"width": 1280, "height": 1000})
+    context.outside, context.errors = [], []
+
+    def route(r):
+        url = r.request.url
+        if urlsplit(url).hostname == "127.0.0.1" or url.startswith(("data:", "blob:")):
+            r.continue_()
+        else:
+            context.outside.append(url)
+            r.abort()
+
+    context.route("**/*", route)
+    page = context.new_page()
+    page.on("pageerror", lambda e: context.errors.append(f"{e.message}\n{e.stack}"))
+    page.goto(f"{lab}/lab/tree/{name}")
+    yield page
+    _screenshot(page, SCREENSHOTS / f"lab__{name.removesuffix('.ipynb')}.png")
+    context.close()
+
+
+@pytest.fixture(scope="module")
+def page(browser, lab):
+    with _notebook_page(browser, lab, NAME) as page:
+        yield page
+
+
+@pytest.fixture(scope="module")
+def training_page(browser, lab):
+    with _notebook_page(browser, lab, TRAINING) as page:
+        yield page
+
+
+def _screenshot(page, path: Path) -> None:
     """The whole notebook, pass or fail: the lab scrolls inside a panel, so grow the viewport to fit it."""
+    outer = "window.jupyterapp.shell.currentWidget.content.node.querySelector('.jp-WindowedPanel-outer')"
     with contextlib.suppress(Exception):
-        height = page.evaluate("() => document.querySelector('.jp-WindowedPanel-outer').scrollHeight")
+        height = page.evaluate(f"() => {outer}.scrollHeight")
         page.set_viewport_size({"width": 1280, "height": min(height + 200, 16_000)})
-        page.evaluate("() => { document.querySelector('.jp-WindowedPanel-outer').scrollTop = 0; }")
+        page.evaluate(f"() => {{ {outer}.scrollTop = 0; }}")
         page.wait_for_timeout(1000)
-    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOT), full_page=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(path), full_page=True)
 
 
-def test_chapter_1_figures_and_explorer_render(page):
+def _run_all(page, name: str, timeout_s: int) -> None:
+    """Open ``name``, wait for an idle kernel, run every cell and wait until all have run without error."""
     page.wait_for_function(
         f"""() => {{ const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;
-                    return w && w.context && w.context.path.endsWith({NAME!r})
+                    return w && w.context && w.context.path.endsWith({name!r})
                         && w.sessionContext.session?.kernel?.status === 'idle'; }}""",
         timeout=90_000,
     )
@@ -160,7 +187,7 @@ def test_chapter_1_figures_and_explorer_render(page):
         """() => window.__ranAll !== null
                  && window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status === 'idle'
                  && ![...document.querySelectorAll('.jp-InputPrompt')].some(p => p.textContent.includes('*'))""",
-        timeout=180_000,
+        timeout=timeout_s * 1000,
     )
     errors = page.evaluate(
         """() => [...document.querySelectorAll(
@@ -171,6 +198,10 @@ def test_chapter_1_figures_and_explorer_render(page):
     assert page.evaluate("() => window.__ranAll") is True, (
         f"expected run-all-cells to succeed, it gave {page.evaluate('() => window.__ranAll')!r}"
     )
+
+
+def test_chapter_1_figures_and_explorer_render(page):
+    _run_all(page, NAME, timeout_s=180)
 
     images = page.evaluate(
         """() => [...document.querySelectorAll('.jp-Notebook .jp-OutputArea-output img')]
@@ -213,3 +244,64 @@ def test_chapter_1_figures_and_explorer_render(page):
     print(f"figures: {len(rendered)}; outside requests refused: {page.context.outside}")
     print(f"page errors: {page.context.errors}")
     assert not ours, "expected no uncaught errors from the notebook's outputs, saw:\n" + "\n".join(ours)
+
+
+# What only the HTML build turns into prose: roles, directive fences and targets.
+RAW_MYST = re.compile(r"\{glue|\{eval\}|\{term\}|\{cite|\{ref\}|:::\{|```\{|\([\w-]+\)=")
+
+
+def _quoted_numbers(name: str) -> list[tuple[str, str]]:
+    """(plain words just before it, expression) for every ``{eval}`` in the notebook's Markdown."""
+    cells = json.loads((ROOT / "chapters" / name).read_text())["cells"]
+    found = []
+    for cell in cells:
+        if cell["cell_type"] == "markdown":
+            text = " ".join("".join(cell["source"]).split())
+            for m in re.finditer(r"\{eval\}`([^`]+)`", text):
+                before = re.search(r"[A-Za-z ,]{12,}$", text[: m.start()])
+                found.append((before.group(0) if before else "", m.group(1)))
+    return found
+
+
+def test_a_training_chapter_reads_as_prose_with_the_readers_numbers(training_page):
+    page = training_page
+    _run_all(page, TRAINING, timeout_s=600)
+    quoted = _quoted_numbers(TRAINING)
+    expressions = sorted({e for _, e in quoted})
+    assert len(expressions) >= 20, f"expected chapter 5 to quote its numbers through {{eval}}, saw {expressions}"
+    # jupyterlab-myst shows an expression as <code> until the kernel has answered it
+    unevaluated_js = """(expressions) => [...window.jupyterapp.shell.currentWidget.content.node
+                            .querySelectorAll('.jp-MarkdownCell code')]
+                          .map(c => c.textContent).filter(c => expressions.includes(c))"""
+    deadline = time.monotonic() + 60
+    while (unevaluated := page.evaluate(unevaluated_js, expressions)) and time.monotonic() < deadline:
+        page.wait_for_timeout(1000)
+    assert not unevaluated, f"expected every expression evaluated in the kernel, still shown as code: {unevaluated}"
+    cells = page.evaluate(
+        """() => [...window.jupyterapp.shell.currentWidget.content.node.querySelectorAll('.jp-MarkdownCell')]
+                 .map(cell => { const c = cell.cloneNode(true);
+                                c.querySelectorAll('.jp-Editor, .lm-mod-hidden').forEach(e => e.remove());
+                                return {text: c.textContent.replace(/\\s+/g, ' '),
+                                        errors: c.querySelectorAll('[data-mime-type="application/vnd.jupyter.stderr"]').length}; })"""
+    )
+    assert len(cells) >= 10 and all(c["text"].strip() for c in cells), f"expected rendered Markdown cells, saw {cells[:3]}"
+    raw = [m.group(0) for c in cells for m in RAW_MYST.finditer(c["text"])]
+    assert not raw, f"expected no raw MyST syntax in the rendered prose, saw {raw[:10]}"
+    assert not sum(c["errors"] for c in cells), "expected every {eval} expression to evaluate in the kernel"
+
+    # the sentence shows the value the reader's kernel gives for its expression
+    words, expression = next((w, e) for w, e in quoted if e.startswith('f"') and len(w) >= 12)
+    result = page.evaluate(
+        """async (expression) => {
+              const kernel = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
+              const reply = await kernel.requestExecute({code: '', silent: true, store_history: false,
+                                                         user_expressions: {value: expression}}).done;
+              return reply.content.user_expressions.value; }""",
+        expression,
+    )
+    assert result["status"] == "ok", result
+    value = re.sub(r"""^(["'])(.*)\1$""", r"\2", result["data"]["text/plain"])
+    assert re.search(r"\d", value), f"expected a number for {expression}, the kernel gave {value!r}"
+    sentence = f"{words}{value}"
+    assert any(sentence in c["text"] for c in cells), f"expected {sentence!r} in the rendered prose"
+    print(f"{len(expressions)} expressions; e.g. ...{sentence!r}; page errors: {page.context.errors}")

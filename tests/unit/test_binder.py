@@ -1,7 +1,9 @@
-"""binder/requirements.txt stays consistent with the root requirements.txt."""
+"""binder/ stays consistent with the root requirements.txt and with `make setup`."""
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 
 from packaging.requirements import Requirement
@@ -28,3 +30,15 @@ def test_binder_installs_cpu_torch_and_the_helpers():
     lines = _lines(ROOT / "binder" / "requirements.txt")
     assert "--extra-index-url https://download.pytorch.org/whl/cpu" in lines
     assert "." in lines  # the helpers package, from the repository root
+
+
+def test_jupyterlab_attaches_every_cell_on_binder_and_under_make_lab():
+    """jupyterlab-myst evaluates a Markdown cell's {eval} numbers only once the cell is attached:
+    with JupyterLab's default windowing, "Run All" leaves the cells out of view unevaluated."""
+    overrides = json.loads((ROOT / "binder" / "overrides.json").read_text())
+    assert overrides["@jupyterlab/notebook-extension:tracker"]["windowingMode"] == "none"
+    post_build = (ROOT / "binder" / "postBuild").read_text()
+    assert re.search(r"cp binder/overrides.json \"\$\{NB_PYTHON_PREFIX\}/share/jupyter/lab/settings/overrides.json\"", post_build)
+    assert (ROOT / "binder" / "postBuild").stat().st_mode & 0o111, "postBuild must be executable"
+    makefile = (ROOT / "Makefile").read_text()
+    assert "cp binder/overrides.json $(VENV)/share/jupyter/lab/settings/overrides.json" in makefile

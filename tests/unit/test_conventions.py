@@ -188,5 +188,5 @@ def test_intervals_are_glued_one_way(path):
     formatted += [g for g in re.findall(r'glue\(f?"([^"]*)",[^\n]*\} to \{', code) if not g.endswith("_range")]
     assert not by_hand and not formatted, f"{path.name} glues an interval by hand: {by_hand + formatted}"
     prose = "\n".join(_source(c) for c in _load(path)["cells"] if c["cell_type"] == "markdown")
-    for name in re.findall(r"\{glue:text\}`([A-Za-z0-9_]+)_interval`", prose):
-        assert re.search(rf"\{{glue:text\}}`{name}[:`]", prose), f"{path.name}: {name}_interval quoted without its mean"
+    for name in re.findall(r"\{eval\}`([A-Za-z0-9_]+)_interval`", prose):
+        assert re.search(rf'\{{eval\}}`(?:f"\{{)?{name}[:`}}]', prose), f"{path.name}: {name}_interval quoted without its mean"

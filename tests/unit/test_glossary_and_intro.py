@@ -1,6 +1,7 @@
 """The glossary and the introduction agree with the chapters they point to.
 
-Every glossary term is used, and linked with ``{term}``, on some page other than the glossary;
+Every glossary term is used, and linked (``{term}`` on the Markdown pages, a Markdown link to
+``glossary.md#term-Name`` in the chapters' notebooks), on some page other than the glossary;
 every claim in the introduction's list links to the section that checks it and quotes a number
 glued from a chapter. (Whether the glued names and the link targets exist is checked by the
 strict build, which fails on a missing glue key, an unknown term or an unknown label.)
@@ -16,6 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 GLOSSARY = ROOT / "glossary.md"
 INTRO = ROOT / "intro.md"
 TERM_LINK = re.compile(r"\{term\}`(?:[^`<]*<([^>`]+)>|([^`]+))`")
+MARKDOWN_TERM_LINK = re.compile(r"\]\(\.\./glossary\.md#term-([^)\s]+)\)")
 
 
 def glossary_terms() -> list[str]:
@@ -33,8 +35,14 @@ def pages_other_than_the_glossary() -> dict[str, str]:
     return pages
 
 
+def term_id(term: str) -> str:
+    """The part after ``term-`` of Sphinx's id for a glossary term, lower-cased."""
+    return re.sub(r"[^a-z0-9]+", "-", term.lower()).strip("-")
+
+
 def linked_terms(text: str) -> set[str]:
-    return {(target or plain).strip().lower() for target, plain in TERM_LINK.findall(text)}
+    roles = {term_id(target or plain) for target, plain in TERM_LINK.findall(text)}
+    return roles | {anchor.lower() for anchor in MARKDOWN_TERM_LINK.findall(text)}
 
 
 def test_the_glossary_is_parsed():
@@ -44,12 +52,12 @@ def test_the_glossary_is_parsed():
 
 def test_every_glossary_term_is_linked_from_a_page_that_uses_it():
     linked = set().union(*(linked_terms(text) for text in pages_other_than_the_glossary().values()))
-    unlinked = [term for term in glossary_terms() if term.lower() not in linked]
+    unlinked = [term for term in glossary_terms() if term_id(term) not in linked]
     assert not unlinked, f"glossary terms no page links to: {unlinked}"
 
 
 def test_every_term_link_points_at_a_glossary_entry():
-    terms = {term.lower() for term in glossary_terms()}
+    terms = {term_id(term) for term in glossary_terms()}
     for name, text in pages_other_than_the_glossary().items():
         unknown = linked_terms(text) - terms
         assert not unknown, f"{name} links to terms the glossary lacks: {unknown}"
