@@ -1,7 +1,7 @@
 """Ordinary Markdown links to a glossary term or a bibliography entry, checked by the build.
 
 Chapters link a term as ``[shifts](../glossary.md#term-Shift)`` and a paper as
-``[Zhang (2019)](../bibliography.md#cite-zhang2019 "its title")``: plain Markdown, which
+``[Zhang (2019)](../bibliography.md#cite-zhang2019)``: plain Markdown, which
 JupyterLab and Colab show as linked prose, where ``{term}`` and ``{cite}`` roles would show
 their raw syntax (Colab) or their bare keys (JupyterLab). MyST resolves a link's ``#anchor``
 only against a page's heading anchors, so this extension registers the glossary's term ids

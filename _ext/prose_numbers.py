@@ -64,7 +64,10 @@ class EvalGlued(RoleBase):
             plain = retrieve_glue_data(self.document, name).data.get("text/plain")
             if plain is None:
                 raise RetrievalError(f"glued value {name!r} has no text/plain form")
-            return ast.literal_eval(plain)
+            try:
+                return ast.literal_eval(plain)
+            except (SyntaxError, ValueError) as exc:  # e.g. a NumPy or torch repr: glue plain Python values
+                raise RetrievalError(f"glued value {name!r} is not a Python literal: {plain!r}") from exc
 
         try:
             text = evaluate(self.text, lookup)
