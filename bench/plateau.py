@@ -22,10 +22,11 @@ ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = ["03", "04", "05", "06", "07", "08"]
 # The glued numbers a verdict rests on: accuracies, the share of labels a shift keeps (chapter 3),
 # consistency and the chance a shift changes the label (chapter 4), the Red-Green accuracies and
-# the position read-out of trained features (chapter 5), the share of accuracy kept away from the
+# the position read-out of trained features and the share of same-padded networks that take the
+# height shortcut (chapter 5), the share of accuracy kept away from the
 # trained place (chapter 6), and the training fit.
 MEASURES = ("_acc", "_stable", "_worst_fit", "_accuracy", "_consistency", "_pchange", "_similar", "_swapped",
-            "_readout_trained", "_kept", "_fit")
+            "_readout_trained", "_kept", "_fit", "_shortcut")
 
 
 def _number(text: str) -> float | None:
