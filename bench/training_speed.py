@@ -1,6 +1,7 @@
 """What the training engineering buys: seconds per run and epoch for the networks of chapters
 3, 7 and 8, trained one run at a time or all five seeds together (``train_runs(...,
-together=True)``), on one thread or two. Writes ``bench/training_speed.md``; part of ``make bench``.
+together=True)``), on one thread or two, or two runs at once on one thread each
+(``train_runs(..., concurrent=2)``). Writes ``bench/training_speed.md``; part of ``make bench``.
 
 Each setting trains the same five seeds for ``EPOCHS`` epochs on its chapter's image size and
 batch size (``CASES``); the best of ``REPEATS`` runs is kept. Which way is faster depends on the
@@ -51,13 +52,22 @@ CASES = [
 ]
 
 
-def seconds_per_run_epoch(build, x, y, batch_size: int, together: bool, threads: int) -> float:
+# how the runs are trained, the threads they use in all, and train_runs's options for it
+WAYS = [
+    ("one run at a time", 1, {}),
+    ("one run at a time", 2, {}),
+    ("all seeds together", 1, {"together": True}),
+    ("all seeds together", 2, {"together": True}),
+    ("two runs at once, one thread each", 2, {"concurrent": 2}),
+]
+
+
+def seconds_per_run_epoch(build, x, y, batch_size: int, threads: int, how: dict) -> float:
     torch.set_num_threads(threads)
     best = float("inf")
     for _ in range(REPEATS):
         start = time.perf_counter()
-        train_runs({"net": build}, SEEDS, x, y, together=together, epochs=EPOCHS, batch_size=batch_size, lr=3e-2,
-                   progress=False)
+        train_runs({"net": build}, SEEDS, x, y, epochs=EPOCHS, batch_size=batch_size, lr=3e-2, progress=False, **how)
         best = min(best, time.perf_counter() - start)
     return best / (len(SEEDS) * EPOCHS)
 
@@ -66,11 +76,10 @@ def main() -> None:
     rows = []
     for chapter, name, build, data, batch_size in CASES:
         x, y = data()
-        timings = {(together, threads): seconds_per_run_epoch(build, x, y, batch_size, together, threads)
-                   for together in (False, True) for threads in (1, 2)}
-        base = timings[False, 1]
-        for (together, threads), seconds in timings.items():
-            how = "all seeds together" if together else "one run at a time"
+        timings = {(how, threads): seconds_per_run_epoch(build, x, y, batch_size, threads, options)
+                   for how, threads, options in WAYS}
+        base = timings["one run at a time", 1]
+        for (how, threads), seconds in timings.items():
             rows.append(f"| {chapter} | {name} | {len(y)} | {batch_size} | {how} | {threads} | {seconds * 1e3:.0f} "
                         f"| {base / seconds:.2f}x |")
             print(rows[-1], flush=True)

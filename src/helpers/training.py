@@ -14,6 +14,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import torch
@@ -201,6 +202,7 @@ def train_runs(
     device: torch.device | str | None = None,
     keep_initial: bool = False,
     together: bool = False,
+    concurrent: int | None = None,
     **options,
 ) -> Runs:
     """Train every recipe with every seed (chapters 3-8); one seeding rule for the whole book.
@@ -216,6 +218,15 @@ def train_runs(
     (:func:`helpers.ensemble.train_together`): the same initial weights, batch order and
     schedule as one run at a time, equal to it up to rounding, and 1.4-1.7x faster for
     chapter 3's networks on one thread (``bench/training_speed.md``). ``Runs.seconds`` then gives each run an equal share of the pass.
+
+    ``concurrent=k`` trains ``k`` runs at a time on the CPU, each on one thread of its own
+    (Python threads; PyTorch releases the interpreter lock inside its operations). Every run
+    then computes on one thread whatever ``k`` is, so its result does not depend on ``k`` or on
+    the machine's core count, and the models are built one after the other, as above. Small
+    networks gain little from a second thread inside an operation and much from a second run
+    beside them (chapter 8: ``bench/chapter8_time.md``). ``Runs.seconds`` then times each run
+    on its own, overlapping the others. On another device (a GPU) the runs train one after the
+    other, as without it. Not with ``together=True`` or with ``Recipe.after``.
     """
     if not recipes:
         raise ValueError("recipes must name at least one recipe")
@@ -223,12 +234,18 @@ def train_runs(
     if not seeds or len(set(seeds)) != len(seeds):
         raise ValueError(f"seeds must be non-empty and distinct, got {seeds!r}")
     device = torch.device("cpu") if device is None else torch.device(device)
+    recipes = {name: _as_recipe(name, recipe) for name, recipe in recipes.items()}
     runs = Runs(list(recipes), seeds, {}, {}, {})
+    if concurrent is not None:
+        concurrent = check_int("concurrent", concurrent, minimum=1)
+        if together:
+            raise ValueError("concurrent must be None with together=True (one vectorised pass per recipe)")
+        if any(recipe.after is not None for recipe in recipes.values()):
+            raise ValueError("concurrent must be None when a Recipe has an after hook (it runs between runs)")
+        if device.type == "cpu":
+            _train_concurrently(runs, recipes, x, y, device, keep_initial, concurrent, options)
+            return runs
     for name, recipe in recipes.items():
-        if not isinstance(recipe, Recipe):
-            if not callable(recipe):
-                raise ValueError(f"recipes[{name!r}] must be a Recipe or a builder function, got {recipe!r}")
-            recipe = Recipe(recipe)
         if together:
             _train_recipe_together(runs, name, recipe, x, y, device, keep_initial, options)
             continue
@@ -248,6 +265,50 @@ def train_runs(
             if recipe.after is not None:
                 recipe.after(model, seed)
     return runs
+
+
+def _as_recipe(name: str, recipe: Recipe | Callable[[], nn.Module]) -> Recipe:
+    if isinstance(recipe, Recipe):
+        return recipe
+    if not callable(recipe):
+        raise ValueError(f"recipes[{name!r}] must be a Recipe or a builder function, got {recipe!r}")
+    return Recipe(recipe)
+
+
+def _train_concurrently(runs: Runs, recipes: Mapping[str, Recipe], x, y, device, keep_initial: bool, workers: int,
+                        options) -> None:
+    """Every run of :func:`train_runs` on one thread, ``workers`` runs at a time (see there)."""
+    jobs = []
+    for name, recipe in recipes.items():
+        for seed in runs.seeds:  # built here, in order: the global random stream is not thread-safe
+            seed_everything(seed)
+            model = recipe.build().to(device)
+            if keep_initial:
+                runs.initial[name, seed] = copy.deepcopy(model)
+            transform = None if recipe.transform is None else recipe.transform(seed)
+            jobs.append((name, seed, model, transform, {**options, **recipe.options}))
+    jobs.sort(key=lambda job: -job[4].get("epochs", 1))  # longest first: the last runs finish together
+
+    def run(job) -> tuple[list[float], float]:
+        name, seed, model, transform, settings = job
+        start = time.perf_counter()
+        losses = train(model, x, y, seed=seed, transform=transform, device=device,
+                       **{**settings, "progress": False})
+        return losses, time.perf_counter() - start
+
+    progress = options.get("progress")
+    progress = progress_wanted() if progress is None else progress
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            done = pool.map(run, jobs)
+            bar = tqdm(zip(jobs, done, strict=True), total=len(jobs), desc=f"{len(jobs)} runs, {workers} at a time",
+                       file=sys.stdout, ascii=True, disable=not progress, mininterval=5)
+            for (name, seed, model, _, _), (losses, seconds) in bar:
+                runs.models[name, seed], runs.losses[name, seed], runs.seconds[name, seed] = model, losses, seconds
+    finally:
+        torch.set_num_threads(threads)
 
 
 def _train_recipe_together(runs: Runs, name: str, recipe: Recipe, x, y, device, keep_initial: bool, options) -> None:

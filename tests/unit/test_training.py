@@ -64,6 +64,29 @@ def test_together_applies_each_runs_own_transform(digits):
     assert accuracy(runs.models["net", 0], x, y) > 0.4  # chance: 0.1
 
 
+def test_concurrent_runs_do_not_depend_on_how_many_run_at_once(digits):
+    x, y = digits
+    recipe = Recipe(builders()["pool"], transform=lambda seed: (lambda batch: batch.flip(-1)) if seed == 3 else None,
+                    options={"epochs": 2})
+    options = dict(epochs=3, batch_size=32, lr=5e-3, progress=False)
+    recipes = {"pool": recipe, "dilated": builders()["dilated"]}
+    one = train_runs(recipes, SEEDS, x, y, concurrent=1, keep_initial=True, **options)
+    two = train_runs(recipes, SEEDS, x, y, concurrent=2, **options)
+    alone = train_runs(recipes, SEEDS, x, y, keep_initial=True, **options)
+    threads = torch.get_num_threads()
+    for key, model in one.models.items():
+        # one thread per run, whatever the number of runs at once: the same weights to the bit
+        assert largest_weight_difference(model, two.models[key]) == 0, key
+        assert one.losses[key] == two.losses[key]
+        # and the same runs as one at a time on the default threads, up to rounding
+        assert largest_weight_difference(one.initial[key], alone.initial[key]) == 0
+        assert largest_weight_difference(model, alone.models[key]) < 1e-4, key
+        assert not model.training
+    assert [len(one.losses["pool", s]) for s in SEEDS] == [2, 2, 2]  # the recipe's own epochs win
+    assert largest_weight_difference(one.models["pool", 3], two.models["pool", 0]) > 1e-2
+    assert torch.get_num_threads() == threads  # restored
+
+
 def test_recipe_hooks_run_after_training_together(digits):
     x, y = digits
     calls = []
@@ -86,6 +109,11 @@ def test_recipe_hooks_run_after_training_together(digits):
         (lambda x, y: train_together([SmallCNN(widths=(4,))], x, y[:5], [0]), "x and y must hold as many"),
         (lambda x, y: train_together([SmallCNN(widths=(4,))], x, y, [-1]), "seeds[0] must be >= 0"),
         (lambda x, y: train_runs({}, [0], x, y, together=True), "recipes must name at least one"),
+        (lambda x, y: train_runs({"a": SmallCNN}, [0], x, y, concurrent=0), "concurrent must be >= 1"),
+        (lambda x, y: train_runs({"a": SmallCNN}, [0], x, y, concurrent=2, together=True),
+         "concurrent must be None with together=True"),
+        (lambda x, y: train_runs({"a": Recipe(SmallCNN, after=print)}, [0], x, y, concurrent=2),
+         "concurrent must be None when a Recipe has an after hook"),
     ],
 )
 def test_bad_input_raises_clear_value_error(digits, call, message):
