@@ -250,10 +250,7 @@ def train_runs(
             _train_recipe_together(runs, name, recipe, x, y, device, keep_initial, options)
             continue
         for seed in seeds:
-            seed_everything(seed)
-            model = recipe.build().to(device)
-            if keep_initial:
-                runs.initial[name, seed] = copy.deepcopy(model)
+            model = _build_run(runs, name, recipe, seed, device, keep_initial)
             transform = None if recipe.transform is None else recipe.transform(seed)
             start = time.perf_counter()
             runs.losses[name, seed] = train(
@@ -275,16 +272,22 @@ def _as_recipe(name: str, recipe: Recipe | Callable[[], nn.Module]) -> Recipe:
     return Recipe(recipe)
 
 
+def _build_run(runs: Runs, name: str, recipe: Recipe, seed: int, device, keep_initial: bool) -> nn.Module:
+    """The one seeding rule: the run's model, built under its seed (and kept untrained if asked)."""
+    seed_everything(seed)
+    model = recipe.build().to(device)
+    if keep_initial:
+        runs.initial[name, seed] = copy.deepcopy(model)
+    return model
+
+
 def _train_concurrently(runs: Runs, recipes: Mapping[str, Recipe], x, y, device, keep_initial: bool, workers: int,
                         options) -> None:
     """Every run of :func:`train_runs` on one thread, ``workers`` runs at a time (see there)."""
     jobs = []
     for name, recipe in recipes.items():
         for seed in runs.seeds:  # built here, in order: the global random stream is not thread-safe
-            seed_everything(seed)
-            model = recipe.build().to(device)
-            if keep_initial:
-                runs.initial[name, seed] = copy.deepcopy(model)
+            model = _build_run(runs, name, recipe, seed, device, keep_initial)
             transform = None if recipe.transform is None else recipe.transform(seed)
             jobs.append((name, seed, model, transform, {**options, **recipe.options}))
     jobs.sort(key=lambda job: -job[4].get("epochs", 1))  # longest first: the last runs finish together
@@ -313,12 +316,7 @@ def _train_concurrently(runs: Runs, recipes: Mapping[str, Recipe], x, y, device,
 
 def _train_recipe_together(runs: Runs, name: str, recipe: Recipe, x, y, device, keep_initial: bool, options) -> None:
     """Every seed of one recipe in one :func:`helpers.ensemble.train_together` pass (see :func:`train_runs`)."""
-    models = []
-    for seed in runs.seeds:
-        seed_everything(seed)
-        models.append(recipe.build().to(device))
-        if keep_initial:
-            runs.initial[name, seed] = copy.deepcopy(models[-1])
+    models = [_build_run(runs, name, recipe, seed, device, keep_initial) for seed in runs.seeds]
     transforms = [None if recipe.transform is None else recipe.transform(seed) for seed in runs.seeds]
     settings = {**options, **recipe.options}
     if settings.get("progress") is None:
