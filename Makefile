@@ -30,9 +30,16 @@ help:
 
 # binder/overrides.json: JupyterLab attaches every cell at once, so "Run All" evaluates the
 # {eval} numbers of every Markdown cell (binder/postBuild installs it on Binder).
+# A download cut short fails pip's hash check (seen once in CI): pip tries again, past its cache.
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml binder/overrides.json
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q -r requirements-dev.txt -e . 2>&1 | { grep -v "is ignored: it is neither" || true; }
+	for attempt in 1 2 3; do \
+	  cache=$$([ $$attempt = 1 ] || echo --no-cache-dir); \
+	  if $(BIN)/python -m pip install -q $$cache -r requirements-dev.txt -e . 2>&1 \
+	    | { grep -v "is ignored: it is neither" || true; }; then break; fi; \
+	  [ $$attempt != 3 ] || exit 1; \
+	  echo "pip install failed (attempt $$attempt of 3); trying again" >&2; \
+	done
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3" >/dev/null
 	mkdir -p $(VENV)/share/jupyter/lab/settings
 	cp binder/overrides.json $(VENV)/share/jupyter/lab/settings/overrides.json
