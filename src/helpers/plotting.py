@@ -395,3 +395,40 @@ def plot_stage_errors(stages: Sequence[str], errors: dict[str, object], title: s
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def plot_answers_along_path(
+    steps: Sequence[float],
+    probabilities: dict[str, torch.Tensor | np.ndarray],
+    true_class: int,
+    images: dict[str, torch.Tensor | np.ndarray],
+    title: str = "",
+) -> plt.Figure:
+    """For each network, the probability of ``true_class`` at each step of a path (a line), with a
+    cross where the network's answer is another class (``probabilities[name]`` is ``(len(steps),
+    classes)``); beside it, the input at the steps named in ``images``. Chapter 4 (the static twin
+    of its live figure)."""
+    if not probabilities or not images:
+        raise ValueError("probabilities and images must each name at least one entry")
+    arrays = {name: _np(p) for name, p in probabilities.items()}
+    if any(p.ndim != 2 or p.shape[0] != len(steps) or not 0 <= true_class < p.shape[1] for p in arrays.values()):
+        raise ValueError(f"probabilities must be (len(steps)={len(steps)}, classes) arrays holding true_class")
+    fig, axes = plt.subplots(1, 1 + len(images), figsize=(3.2 + 2.8 + 1.7 * len(images), 2.9),
+                             gridspec_kw={"width_ratios": [3.6] + [1] * len(images)})
+    ax = axes[0]
+    x = np.asarray(steps, dtype=float)
+    for k, (name, p) in enumerate(arrays.items()):
+        wrong = p.argmax(1) != true_class
+        ax.plot(x, p[:, true_class], "-o", ms=3, color=f"C{k}", label=name)
+        ax.plot(x[wrong], p[wrong, true_class], "x", ms=9, mew=2, color=f"C{k}")
+    for whole in np.arange(np.ceil(x.min()), np.floor(x.max()) + 1):
+        ax.axvline(whole, color="0.9", lw=0.8, zorder=0)
+    ax.set(xlabel="horizontal move (pixels)", ylabel=f"P(class {true_class})", ylim=(0, 1.02))
+    ax.set_title(title or "crosses: the answer is another class", fontsize=9)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1))
+    for image_ax, (label, image) in zip(axes[1:], images.items(), strict=True):
+        image_ax.imshow(_channels_last(_np(image).squeeze()), cmap="gray_r", interpolation="nearest", vmin=0, vmax=1)
+        image_ax.set_title(label, fontsize=8)
+        image_ax.axis("off")
+    fig.tight_layout()
+    return fig

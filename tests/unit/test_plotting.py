@@ -9,7 +9,7 @@ import torch
 
 from helpers.claims import mean_interval
 from helpers.metrics import log_log_fit
-from helpers.plotting import plot_mean_spread, plot_power_laws, plot_signals
+from helpers.plotting import plot_answers_along_path, plot_mean_spread, plot_power_laws, plot_signals
 
 
 def test_plot_signals_draws_each_sample_at_its_input_position():
@@ -39,3 +39,17 @@ def test_log_log_fit_recovers_a_power_law_and_names_bad_input():
         log_log_fit([1, 2, 3], [1.0, 2.0])
     fig = plot_power_laws([16, 32, 64], {"share": [0.5, 0.25, 0.125]}, "n")
     assert "slope -1.00" in fig.axes[0].get_legend().get_texts()[1].get_text()
+
+
+def test_plot_answers_along_path_crosses_the_steps_with_another_answer():
+    probs = torch.tensor([[0.1, 0.9], [0.6, 0.4], [0.2, 0.8]])  # class 1 is true; step 0.5 answers 0
+    fig = plot_answers_along_path([0, 0.5, 1], {"net": probs}, 1, {"centred": torch.zeros(4, 4)})
+    line, crosses = fig.axes[0].lines[:2]
+    assert line.get_ydata().tolist() == pytest.approx([0.9, 0.4, 0.8])
+    assert crosses.get_marker() == "x" and crosses.get_xdata().tolist() == [0.5]
+    assert len(fig.axes) == 2 and fig.axes[1].get_title() == "centred"
+    with pytest.raises(ValueError, match="probabilities must be"):
+        plot_answers_along_path([0, 1], {"net": probs}, 1, {"centred": torch.zeros(4, 4)})
+    with pytest.raises(ValueError, match="at least one entry"):
+        plot_answers_along_path([0, 0.5, 1], {"net": probs}, 1, {})
+
