@@ -34,6 +34,28 @@ NAME = "01_shifts_and_invariance.ipynb"
 TRAINING = "05_padding_and_position.ipynb"
 SCREENSHOTS = ROOT / "_build" / "screenshots"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# Chapter 4's live figure, built from untrained networks (training them is chapter 4's work, which
+# the book's tests check in the HTML build): its scripts must run in a notebook's output too.
+LIVE = "live_figure.ipynb"
+LIVE_CODE = """import torch
+from helpers.data import digits_on_canvas
+from helpers.models import anti_aliased_cnn
+from helpers.page_network import live_shift_figure
+
+torch.manual_seed(0)
+build = {"baseline": ("baseline", 1), "BlurPool-4": ("blurpool", 4), "APS": ("aps", 1)}
+networks = {pad: {name: anti_aliased_cnn(method, k, pad_type="circular" if pad == "circular" else "zero",
+                                         widths=(8, 8, 16), padding="circular" if pad == "circular" else "zeros",
+                                         head="gap", init="kaiming").eval()
+                  for name, (method, k) in build.items()} for pad in ("circular", "zero")}
+scenes = digits_on_canvas("test", canvas_size=24, digit_size=8, positions="center")
+live_shift_figure(networks, scenes.images[:5], scenes.labels[:5], margin=4, digit_size=8)"""
+LIVE_NOTEBOOK = {
+    "cells": [{"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [], "source": LIVE_CODE}],
+    "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}},
+    "nbformat": 4,
+    "nbformat_minor": 5,
+}
 # Static figures in chapter 1's outputs outside the explorer: plot_signals twice, show_images
 # once, and the frame slider's <img> (its frames are closed, so they add nothing more).
 # With MPLBACKEND=Agg only the frame slider's <img> is left.
@@ -67,6 +89,7 @@ def lab(tmp_path_factory):
     folder = tmp_path_factory.mktemp("lab")
     for name in (NAME, TRAINING):
         shutil.copy(ROOT / "chapters" / name, folder)
+    (folder / LIVE).write_text(json.dumps(LIVE_NOTEBOOK))
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -149,6 +172,12 @@ def _notebook_page(browser, lab, name):
 @pytest.fixture(scope="module")
 def page(browser, lab):
     with _notebook_page(browser, lab, NAME) as page:
+        yield page
+
+
+@pytest.fixture(scope="module")
+def live_page(browser, lab):
+    with _notebook_page(browser, lab, LIVE) as page:
         yield page
 
 
@@ -305,3 +334,23 @@ def test_a_training_chapter_reads_as_prose_with_the_readers_numbers(training_pag
     sentence = f"{words}{value}"
     assert any(sentence in c["text"] for c in cells), f"expected {sentence!r} in the rendered prose"
     print(f"{len(expressions)} expressions; e.g. ...{sentence!r}; page errors: {page.context.errors}")
+
+
+def test_the_live_figure_runs_in_a_notebook_output(live_page):
+    """JupyterLab runs the figure's scripts in a trusted output: the networks answer, a key press moves the digit."""
+    page = live_page
+    _run_all(page, LIVE, timeout_s=120)
+    root = page.locator(".jp-OutputArea-output figure.live-shift")
+    assert root.count() == 1, f"expected the live figure in the cell's output, saw {root.count()}"
+    page.wait_for_function("() => document.querySelector('figure.live-shift')?.dataset.ready === 'true'",
+                           timeout=30_000)
+    panels = root.locator(".ls-network")
+    assert panels.count() == 3, f"expected three networks' answers, saw {panels.count()}"
+    before = panels.first.get_attribute("data-probabilities")
+    root.locator("canvas.ls-digit").focus()
+    page.keyboard.press("ArrowRight")
+    assert root.get_attribute("data-offset") == "0,1", "expected the arrow key to move the digit one pixel"
+    assert panels.first.get_attribute("data-probabilities") != before, "expected the answer to be recomputed"
+    ours = [e for e in page.context.errors if not re.search(r"/static/|/lab/extensions/", e)]
+    assert not ours, "expected no uncaught errors from the figure's scripts, saw:\n" + "\n".join(ours)
+
