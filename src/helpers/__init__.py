@@ -13,6 +13,8 @@ Each module holds one concept and names the chapters that use it:
 - :mod:`helpers.claims`: checks on trained networks, with margins other machines keep (chapters 3-8)
 - :mod:`helpers.plotting`: figures (every chapter)
 - :mod:`helpers.widgets`: ipywidgets explorers and kernel-free sliders (chapters 1, 5)
+- :mod:`helpers.page_network`: trained networks written into the page and run there by a short
+  JavaScript forward pass, with no kernel: the live figure (chapter 4)
 - :mod:`helpers.book`: glue numbers (and a mean with its interval) into the prose, results tables, exercise checkers
 - :mod:`helpers.receptive`: receptive fields: closed form, layer table, gradient (chapter 3)
 - :mod:`helpers.aliasing`, :mod:`helpers.antialias`: aliasing demos, BlurPool, adaptive
