@@ -365,7 +365,7 @@
       traceBox.appendChild(plot);
     }
 
-    function update(announce) {
+    function update(announce, record) {
       var image = view(scene(), n, margin, state.dy, state.dx, state.interpolation);
       drawDigit(image);
       var target = trueClass(), tops = [], probs = [];
@@ -375,7 +375,7 @@
         probs.push(p);
         tops.push(top);
       });
-      var changed = tops.map(function (t, i) { return state.previous !== null && state.previous[i] !== t; });
+      var changed = tops.map(function (t, i) { return record !== false && state.previous !== null && state.previous[i] !== t; });
       changed.forEach(function (c, i) { if (c) state.changes[i] += 1; });
       var messages = [];
       Array.prototype.forEach.call(panels.children, function (panel, i) {
@@ -398,9 +398,11 @@
           p.map(function (v, k) { return k + " " + percent(v); }).join(", "));
         if (changed[i]) messages.push(names[i] + " changed its answer from " + state.previous[i] + " to " + top + ".");
       });
-      state.previous = tops;
-      state.trace.push({pTrue: probs.map(function (p) { return p[target]; }), changed: changed});
-      if (state.trace.length > 40) state.trace.shift();
+      if (record !== false) {  // a move: the next one is compared with this position
+        state.previous = tops;
+        state.trace.push({pTrue: probs.map(function (p) { return p[target]; }), changed: changed});
+        if (state.trace.length > 40) state.trace.shift();
+      }
       drawTrace();
       var place = "moved " + signed(state.dx) + " across, " + signed(state.dy) + " down";
       where.textContent = place;
@@ -414,12 +416,16 @@
       }
     }
 
-    function restart() {
-      state.dy = state.dx = 0;
+    function rebase() {  // a new path from where the digit is: no answer to compare with yet
       state.trace = [];
       state.previous = null;
       state.changes = names.map(function () { return 0; });
       update(true);
+    }
+
+    function restart() {
+      state.dy = state.dx = 0;
+      rebase();
     }
 
     function move(dy, dx) {
@@ -455,7 +461,7 @@
       var at = cellAt(e), erase = e.buttons === 2 || e.shiftKey;
       if (at[0] < 0 || at[0] >= size || at[1] < 0 || at[1] >= size) return;
       state.drawing[(at[0] + margin) * n + at[1] + margin] = erase ? 0 : 1;
-      update(false);
+      update(false, false);
     }
     canvas.addEventListener("contextmenu", function (e) { if (state.drawingMode) e.preventDefault(); });
     canvas.addEventListener("pointerdown", function (e) {
@@ -488,10 +494,10 @@
         classPicker.hidden = false;
         state.dy = state.dx = 0;
         live.textContent = "Drawing: paint the digit with the pointer, inside the dashed box; shift or the right button erases.";
+        update(false, false);
       } else {
         restart();
       }
-      update(false);
     });
     q(".ls-pick").addEventListener("change", function (e) {
       var value = e.target.value;
@@ -507,10 +513,10 @@
       classPicker.hidden = state.digit !== "drawn";
       restart();
     });
-    q(".ls-class").addEventListener("change", restart);
+    q(".ls-class").addEventListener("change", rebase);
     q(".ls-padding").addEventListener("change", function (e) { state.padding = e.target.value; restart(); });
     q(".ls-step").addEventListener("change", function (e) { state.step = Number(e.target.value); canvas.focus(); });
-    q(".ls-interpolation").addEventListener("change", function (e) { state.interpolation = e.target.value; update(true); });
+    q(".ls-interpolation").addEventListener("change", function (e) { state.interpolation = e.target.value; rebase(); });
     q(".ls-reset").addEventListener("click", restart);
 
     root.liveShift = {forward: forward, view: view};  // for tests/book, which reads what is shown
