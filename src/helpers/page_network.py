@@ -190,7 +190,7 @@ class LiveShiftFigure:
 #{key} select, #{key} button {{ font: inherit; color: #222; background: #f4f5f7; border: 1px solid #777; border-radius: 4px; padding: 0.1em 0.4em; }}
 #{key} button[aria-pressed="true"] {{ background: #dde8f6; }}
 #{key} .ls-main {{ display: flex; flex-wrap: wrap; gap: 1em; align-items: flex-start; }}
-#{key} .ls-digit {{ width: 192px; height: 192px; image-rendering: pixelated; border: 1px solid #777; cursor: grab; touch-action: none; }}
+#{key} .ls-digit {{ box-sizing: content-box; image-rendering: pixelated; border: 1px solid #777; cursor: grab; touch-action: none; }}
 #{key} .ls-digit:focus {{ outline: 3px solid #1f77b4; outline-offset: 2px; }}
 #{key} .ls-pad {{ display: grid; grid-template-columns: repeat(3, 2.4em); gap: 2px; justify-content: center; margin-top: 0.3em; }}
 #{key} .ls-networks {{ display: flex; flex-direction: column; gap: 0.4em; min-width: 200px; }}

@@ -283,7 +283,8 @@
                  interpolation: "bilinear", drawing: null, drawingMode: false, trace: [], previous: null, changes: names.map(function () { return 0; })};
 
     var canvas = q(".ls-digit"), ctx = canvas.getContext("2d");
-    canvas.width = canvas.height = size * cell;
+    canvas.width = canvas.height = size * cell;  // one canvas pixel per screen pixel: no line dropped
+    canvas.style.width = canvas.style.height = size * cell + "px";
     var panels = q(".ls-networks"), live = q(".ls-status"), where = q(".ls-where"), traceBox = q(".ls-trace");
 
     names.forEach(function (name, i) {
@@ -330,10 +331,11 @@
       ctx.imageSmoothingEnabled = false;
       ctx.clearRect(0, 0, canvas.width, canvas.height);
       ctx.drawImage(small, 0, 0, canvas.width, canvas.height);
-      ctx.strokeStyle = "#c00";  // where the digit's 8x8 box sits when it is centred
-      ctx.setLineDash([4, 3]);
+      ctx.strokeStyle = "#c00";  // where the digit's box sits when it is centred
+      ctx.lineWidth = 2;
+      ctx.setLineDash([5, 4]);
       var box = config.digit_size * cell, at = (size - config.digit_size) / 2 * cell;
-      ctx.strokeRect(at + 0.5, at + 0.5, box - 1, box - 1);
+      ctx.strokeRect(at, at, box, box);
       ctx.setLineDash([]);
     }
 
