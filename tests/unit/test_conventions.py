@@ -32,6 +32,9 @@ def test_there_are_chapters():
 def test_notebook_is_stripped_and_uses_python3(path):
     nb = _load(path)
     assert nb["metadata"]["kernelspec"]["name"] == "python3"
+    ids = [cell.get("id") for cell in nb["cells"]]
+    assert None not in ids, f"{path.name}: cell {ids.index(None)} has no id (nbformat 4.5 requires one)"
+    assert len(set(ids)) == len(ids), f"{path.name}: two cells share an id"
     for cell in nb["cells"]:
         if cell["cell_type"] == "code":
             assert not cell.get("outputs"), f"{path.name}: stored outputs (run nbstripout)"
