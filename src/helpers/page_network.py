@@ -136,24 +136,25 @@ def reference_probabilities(
     """
     margin = check_int("margin", margin, minimum=1)
     scene = check_tensor("scene", scene, min_dim=3)
+    parsed = _offsets(offsets, margin)
+    whole = [o for o in parsed if all(v == int(v) for v in o)]
+    half = [o for o in parsed if o not in whole]
+    sweeps = [("whole", [tuple(map(int, o)) for o in whole], "crop")] + [(m, half, m) for m in INTERPOLATIONS]
+    answers = {}  # (interpolation, padding, name) -> probabilities, one batched sweep per network and mode
+    for padding, nets in networks.items():
+        for name, model in nets.items():
+            x = scene[None].to(next(model.parameters()).device)
+            for interpolation, moves, mode in sweeps:
+                if moves:
+                    logits = predict_over_shifts(model, x, moves, mode=mode, margin=margin)
+                    answers[interpolation, padding, name] = logits[:, 0].double().softmax(-1).tolist()
     cases = []
-    for offset in _offsets(offsets, margin):
-        whole = all(v == int(v) for v in offset)
-        for interpolation in ("whole",) if whole else INTERPOLATIONS:
+    for offset in parsed:
+        for interpolation in ("whole",) if offset in whole else INTERPOLATIONS:
+            k = (whole if interpolation == "whole" else half).index(offset)
             for padding, nets in networks.items():
-                probabilities = {}
-                for name, model in nets.items():
-                    device = next(model.parameters()).device
-                    with torch.no_grad():
-                        if whole:
-                            logits = predict_over_shifts(model, scene[None].to(device), [tuple(int(v) for v in offset)],
-                                                         mode="crop", margin=margin)
-                        else:
-                            logits = predict_over_shifts(model, scene[None].to(device), [offset],
-                                                         mode=interpolation, margin=margin)
-                    probabilities[name] = logits[0, 0].double().softmax(-1).tolist()
                 cases.append({"padding": padding, "interpolation": interpolation, "offset": list(offset),
-                              "probabilities": probabilities})
+                              "probabilities": {name: answers[interpolation, padding, name][k] for name in nets}})
     return cases
 
 
